@@ -1,0 +1,95 @@
+"""Plain-dataclass configuration that serialises to and from JSON.
+
+Every saved result in socialmarl carries the config that made it; these helpers are the one
+place that turns a config dataclass into JSON-safe data and back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, TypeVar
+
+__all__ = ["config_to_dict", "config_from_dict", "save_json", "load_json", "atomic_write_text"]
+
+T = TypeVar("T")
+
+
+def config_to_dict(cfg: Any) -> dict[str, Any]:
+    """A JSON-safe dict of a config dataclass (tuples become lists).
+
+    Examples
+    --------
+    >>> import socialmarl as sm
+    >>> sm.config_to_dict(sm.GameConfig(alpha=0.5))["alpha"]
+    0.5
+    """
+    if not dataclasses.is_dataclass(cfg):
+        raise TypeError(f"expected a config dataclass, got {type(cfg).__name__}")
+    out = dataclasses.asdict(cfg)
+    return json.loads(json.dumps(out))
+
+
+def config_from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    """Build config ``cls`` from a dict, rejecting unknown keys with a clear error.
+
+    Examples
+    --------
+    >>> import socialmarl as sm
+    >>> sm.config_from_dict(sm.GameConfig, {"alpha": 0.25}).alpha
+    0.25
+    """
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ValueError(
+            f"unknown {cls.__name__} field(s) {unknown}; valid fields are {sorted(names)}"
+        )
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name in data:
+            v = data[f.name]
+            kwargs[f.name] = tuple(v) if isinstance(v, list) and "tuple" in str(f.type) else v
+    return cls(**kwargs)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (a temporary file in the same folder, renamed).
+
+    A crash mid-write leaves the previous file intact, never a half-written one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def save_json(path: str | os.PathLike, data: Any) -> Path:
+    """Write JSON atomically; config dataclasses are converted with :func:`config_to_dict`."""
+    if dataclasses.is_dataclass(data) and not isinstance(data, type):
+        data = config_to_dict(data)
+    return atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def load_json(path: str | os.PathLike) -> Any:
+    """Read a JSON file, naming the file in the error if it is missing or malformed."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from exc
