@@ -72,7 +72,8 @@ class GameConfig:
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first bad field and how to fix it."""
-        if isinstance(self.num_envs, bool) or not isinstance(self.num_envs, int) or self.num_envs < 1:
+        b = self.num_envs
+        if isinstance(b, bool) or not isinstance(b, int) or b < 1:
             raise ValueError(f"num_envs={self.num_envs!r}: need an integer >= 1")
         if not isinstance(self.episode_length, int) or self.episode_length < 1:
             raise ValueError(f"episode_length={self.episode_length!r}: need an integer >= 1")
@@ -194,7 +195,8 @@ class ConsensusGame:
                 stacklevel=2,
             )
             if q is not None:
-                q = torch.as_tensor(q)[(graph.senders != graph.receivers).to(torch.as_tensor(q).device)]
+                q = torch.as_tensor(q)
+                q = q[(graph.senders != graph.receivers).to(q.device)]
             graph = graph.remove_self_loops()
         self.graph = graph.to(self.device)
         n = graph.num_nodes
@@ -218,6 +220,10 @@ class ConsensusGame:
         self.check_actions = check_actions
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(int(seed))
+        # Flip bits come from their own stream, so switching other-play on or off leaves the
+        # truths, signals and edges of every episode unchanged for the same seed.
+        self.flip_generator = torch.Generator(device=self.device)
+        self.flip_generator.manual_seed(int(seed) + 0x5EED)
         self.seed = int(seed)
         self._build_structure()
         self.set_alpha(cfg.alpha)
@@ -304,7 +310,9 @@ class ConsensusGame:
         allowed = {"p_signal", "p_perc", "sigma", "alpha"}
         bad = set(params) - allowed
         if bad:
-            raise ValueError(f"cannot change {sorted(bad)} after construction; allowed: {sorted(allowed)}")
+            raise ValueError(
+                f"cannot change {sorted(bad)} after construction; allowed: {sorted(allowed)}"
+            )
         alpha = params.pop("alpha", None)
         if params:
             self.config = replace(self.config, **params)
@@ -322,7 +330,7 @@ class ConsensusGame:
         signal = torch.where(has, tf + cfg.sigma * eps, torch.full_like(eps, 0.5))
         signal = torch.where(self.expert_mask, tf.expand(b, n), signal)
         if cfg.other_play:
-            flips = torch.rand(b, n, generator=gen, device=dev) < 0.5
+            flips = torch.rand(b, n, generator=self.flip_generator, device=dev) < 0.5
         else:
             flips = torch.zeros(b, n, dtype=torch.bool, device=dev)
         ep = {
@@ -539,6 +547,7 @@ class ConsensusGame:
         return {
             "state": {k: v.clone() for k, v in self.state.items()},
             "generator": self.generator.get_state(),
+            "flip_generator": self.flip_generator.get_state(),
             "t_host": -1 if self._t_host is None else self._t_host,
             "alpha": self.alpha.clone(),
         }
@@ -552,6 +561,7 @@ class ConsensusGame:
         self.state = {k: v.to(self.device) for k, v in sd["state"].items()}
         if generator:
             self.generator.set_state(sd["generator"])
+            self.flip_generator.set_state(sd["flip_generator"])
         t = int(sd["t_host"])
         self._t_host = None if t < 0 else t
         self.alpha = sd["alpha"].to(self.device)

@@ -28,7 +28,9 @@ def _as_edge_index(edge_index: Any) -> torch.Tensor:
         return torch.zeros((2, 0), dtype=torch.long, device=ei.device)
     if ei.is_floating_point():
         if not torch.equal(ei, ei.round()):
-            raise ValueError("edge_index holds non-integer node ids; node ids must be integers 0..N-1")
+            raise ValueError(
+                "edge_index holds non-integer node ids; node ids must be integers 0..N-1"
+            )
     if ei.dim() != 2 or ei.shape[0] != 2:
         if ei.dim() == 2 and ei.shape[1] == 2:
             raise ValueError(
@@ -101,10 +103,10 @@ class Graph:
             )
         w = None
         if self.edge_weight is not None:
-            w = torch.as_tensor(self.edge_weight, device=ei.device)
-            if not w.is_floating_point():
-                w = w.double()
-            w = w.reshape(-1)
+            w = self.edge_weight
+            if not isinstance(w, torch.Tensor):
+                w = np.asarray(w, dtype=np.float64)
+            w = torch.as_tensor(w, device=ei.device).double().reshape(-1)
             if w.numel() != ei.shape[1]:
                 raise ValueError(
                     f"edge_weight has {w.numel()} entries but there are {ei.shape[1]} edges; "
