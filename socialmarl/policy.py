@@ -1,0 +1,424 @@
+"""The attention policy (DESIGN section 3): one network shared by all agents.
+
+Every agent ``i`` attends, with one head of width ``d``, over the *active* in-neighbours
+it observes this step and over itself. A token is a learned embedding of the last output
+code (0, 1 or wait, as ``i`` sees it in its own frame) plus a learned embedding of the id
+of the token's agent. The query is ``i``'s own token; keys and values are linear maps of
+the tokens; scores are scaled dot products and a softmax runs per receiving agent over
+its edges plus the self entry. The attention weights are an output of the model: they
+are the learned "importance" of each followed account that is compared with human data.
+
+The trunk maps ``[signal, id bits, attention output]`` through ``Linear -> LayerNorm ->
+ReLU`` twice and a GRU cell; heads give the actor logits, the critic value and a belief
+``P(Psi = 1)`` in the agent's frame. The belief head reads the *detached* GRU output, so a
+belief loss trains only that head.
+
+Implementation: because a token is a sum of two embeddings and keys / values are linear,
+every key and value splits into a code part (3 rows) and an id part (``N`` rows), and
+every score into small table look-ups plus one per-edge dot product that does not depend
+on the environment. The softmax is a segment softmax over the ``(B, E + N)`` entries
+(:mod:`socialmarl.segment`), the value sum one sparse CSR product: O(B E) time and
+memory, no ``N x N`` matrix. ``dense=True`` computes the same attention directly with a
+``(B, N, N)`` masked softmax over the token tensor, for small ``N`` and as a reference.
+
+Choices where the design is silent: id bits are ``±1`` floats (bit ``k`` of the agent id,
+``max(1, ceil(log2 N))`` bits); embeddings start ``N(0, 1/2)`` so that a token has unit
+variance per component; q/k/v maps are orthogonal with gain 1, the trunk orthogonal with
+gain ``sqrt(2)``, the GRU orthogonal with gain 1, heads orthogonal with gains 0.01 (actor),
+1 (critic) and 1 (belief), all biases zero (as in CleanRL). ``use_attention=False`` is the
+ablation that replaces attention by the *mean* of the value-mapped tokens of the active
+in-neighbours and self (uniform weights, no query or key parameters).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .observation import NO_EDGE, NUM_CODES, WAIT, Observation
+from .segment import EdgeCSR, edge_matmul, segment_softmax
+
+__all__ = [
+    "PolicyConfig",
+    "PolicyOutput",
+    "AttentionPolicy",
+    "agent_id_bits",
+    "attention_matrix",
+]
+
+_NUM_TOKEN_CODES = NUM_CODES - 1  # 0, 1, wait; NO_EDGE never becomes a token
+
+
+@dataclass
+class PolicyConfig:
+    """Sizes of the attention policy. Serialises to JSON with ``config_to_dict``.
+
+    Examples
+    --------
+    >>> from socialmarl.config import config_to_dict
+    >>> config_to_dict(PolicyConfig(hidden=32))
+    {'hidden': 32, 'attn_dim': 8, 'num_actions': 3, 'use_attention': True}
+    """
+
+    hidden: int = 50
+    """Width of the two dense trunk layers and of the GRU state."""
+    attn_dim: int = 8
+    """Attention width ``d`` (token, query, key and value size)."""
+    num_actions: int = 3
+    """3 with the wait action (guess 0, guess 1, wait), 2 without."""
+    use_attention: bool = True
+    """False: ablation with uniform weights over active in-neighbours and self (a mean of
+    the value-mapped tokens) instead of learned attention."""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first bad field and how to fix it."""
+        for name in ("hidden", "attn_dim"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name}={v!r}: need an integer >= 1")
+        if isinstance(self.num_actions, bool) or self.num_actions not in (2, 3):
+            raise ValueError(
+                f"num_actions={self.num_actions!r}: use 3 with the wait action, 2 without "
+                "(match ConsensusGame.num_actions)"
+            )
+        if not isinstance(self.use_attention, bool):
+            raise ValueError(f"use_attention={self.use_attention!r}: need True or False")
+
+
+@dataclass
+class PolicyOutput:
+    """What :meth:`AttentionPolicy.forward` returns for ``B`` environments of ``N`` agents.
+
+    Attributes
+    ----------
+    logits : Tensor, shape (B, N, num_actions)
+        Actor logits, in each agent's own frame.
+    value : Tensor, shape (B, N)
+        Critic value.
+    belief : Tensor, shape (B, N)
+        ``sigmoid(belief_logit)``: the agent's ``P(Psi = 1)`` in its own frame.
+    belief_logit : Tensor, shape (B, N)
+        Logit of the belief head (computed from the detached GRU output).
+    attention : Tensor, shape (B, E)
+        Weight that the receiver of each edge puts on the sender; 0 on inactive edges.
+    self_attention : Tensor, shape (B, N)
+        Weight each agent puts on itself; with ``attention`` it sums to 1 per agent.
+    hidden : Tensor, shape (B, N, hidden)
+        The new GRU state.
+    """
+
+    logits: torch.Tensor
+    value: torch.Tensor
+    belief: torch.Tensor
+    belief_logit: torch.Tensor
+    attention: torch.Tensor
+    self_attention: torch.Tensor
+    hidden: torch.Tensor
+
+
+def agent_id_bits(num_agents: int, device: str | torch.device | None = None) -> torch.Tensor:
+    """``(N, max(1, ceil(log2 N)))`` binary codes of the agent ids as ``±1`` floats.
+
+    Bit ``k`` (column ``k``) of agent ``i`` is ``(i >> k) & 1``, mapped 0 -> -1, 1 -> +1.
+
+    Examples
+    --------
+    >>> agent_id_bits(3).tolist()
+    [[-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0]]
+    """
+    if isinstance(num_agents, bool) or not isinstance(num_agents, int) or num_agents < 1:
+        raise ValueError(f"num_agents={num_agents!r}: need an integer >= 1")
+    nbits = max(1, math.ceil(math.log2(num_agents)))
+    ids = torch.arange(num_agents, device=device)
+    bits = (ids[:, None] >> torch.arange(nbits, device=device)[None, :]) & 1
+    return bits.to(torch.float32) * 2.0 - 1.0
+
+
+def attention_matrix(obs: Observation, out: PolicyOutput) -> torch.Tensor:
+    """``(B, N, N)`` dense attention: entry ``[b, i, j]`` is the weight ``i`` puts on ``j``.
+
+    The diagonal holds ``out.self_attention``; pairs without an (active) edge are 0, and
+    every row sums to 1. Memory grows as ``N**2``: for small graphs, plots and teaching.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from socialmarl.game import ConsensusGame
+    >>> from socialmarl.networks.generators import ring_graph
+    >>> game = ConsensusGame(ring_graph(5), num_envs=2, seed=0)
+    >>> obs = game.reset().to_agent_frame()
+    >>> policy = AttentionPolicy(5)
+    >>> out = policy(obs, policy.initial_state(2))
+    >>> a = attention_matrix(obs, out)
+    >>> a.shape, bool(torch.allclose(a.sum(-1), torch.ones(2, 5)))
+    (torch.Size([2, 5, 5]), True)
+    """
+    b, n = out.self_attention.shape
+    src, dst = obs.edge_index[0], obs.edge_index[1]
+    mat = out.self_attention.new_zeros(b, n, n)
+    mat[:, dst, src] = out.attention
+    idx = torch.arange(n, device=mat.device)
+    mat[:, idx, idx] = out.self_attention
+    return mat
+
+
+def _orthogonal(layer: nn.Linear, gain: float) -> nn.Linear:
+    nn.init.orthogonal_(layer.weight, gain)
+    nn.init.zeros_(layer.bias)
+    return layer
+
+
+class AttentionPolicy(nn.Module):
+    """Actor, critic and belief heads over attention to neighbours; shared by all agents.
+
+    Parameters
+    ----------
+    num_agents : int
+        Number of agents ``N`` (the size of the id embedding).
+    config : PolicyConfig, optional
+        Sizes; keyword arguments override its fields (``hidden=64, num_actions=2``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from socialmarl.game import ConsensusGame
+    >>> from socialmarl.networks.generators import karate_club
+    >>> game = ConsensusGame(karate_club(), num_envs=4, other_play=True, seed=0)
+    >>> obs = game.reset().to_agent_frame()
+    >>> policy = AttentionPolicy(game.num_agents, hidden=32)
+    >>> h = policy.initial_state(4)
+    >>> out = policy(obs, h)
+    >>> out.logits.shape, out.attention.shape, out.hidden.shape
+    (torch.Size([4, 34, 3]), torch.Size([4, 156]), torch.Size([4, 34, 32]))
+    """
+
+    def __init__(self, num_agents: int, config: PolicyConfig | None = None, **overrides) -> None:
+        super().__init__()
+        if isinstance(num_agents, bool) or not isinstance(num_agents, int) or num_agents < 1:
+            raise ValueError(f"num_agents={num_agents!r}: need an integer >= 1")
+        if config is None:
+            config = PolicyConfig()
+        elif not isinstance(config, PolicyConfig):
+            raise TypeError(f"config must be a PolicyConfig, got {type(config).__name__}")
+        if overrides:
+            names = {f.name for f in dataclasses.fields(PolicyConfig)}
+            bad = sorted(set(overrides) - names)
+            if bad:
+                raise ValueError(
+                    f"unknown PolicyConfig field(s) {bad}; valid fields are {sorted(names)}"
+                )
+            config = dataclasses.replace(config, **overrides)
+        else:
+            config.validate()
+        self.config = config
+        self.num_agents = num_agents
+        d, hdim = config.attn_dim, config.hidden
+        self.register_buffer("id_bits", agent_id_bits(num_agents), persistent=False)
+        self.code_embed = nn.Embedding(_NUM_TOKEN_CODES, d)
+        self.id_embed = nn.Embedding(num_agents, d)
+        nn.init.normal_(self.code_embed.weight, std=math.sqrt(0.5))
+        nn.init.normal_(self.id_embed.weight, std=math.sqrt(0.5))
+        if config.use_attention:
+            self.query = _orthogonal(nn.Linear(d, d), 1.0)
+            self.key = _orthogonal(nn.Linear(d, d), 1.0)
+        else:
+            self.query = None
+            self.key = None
+        self.value = _orthogonal(nn.Linear(d, d), 1.0)
+        in_dim = 1 + self.id_bits.shape[1] + d
+        self.fc1 = _orthogonal(nn.Linear(in_dim, hdim), math.sqrt(2.0))
+        self.norm1 = nn.LayerNorm(hdim)
+        self.fc2 = _orthogonal(nn.Linear(hdim, hdim), math.sqrt(2.0))
+        self.norm2 = nn.LayerNorm(hdim)
+        self.gru = nn.GRUCell(hdim, hdim)
+        for name, p in self.gru.named_parameters():
+            if "bias" in name:
+                nn.init.zeros_(p)
+            else:
+                nn.init.orthogonal_(p, 1.0)
+        self.actor = _orthogonal(nn.Linear(hdim, config.num_actions), 0.01)
+        self.critic = _orthogonal(nn.Linear(hdim, 1), 1.0)
+        self.belief_head = _orthogonal(nn.Linear(hdim, 1), 1.0)
+        self._scale = 1.0 / math.sqrt(d)
+        self._structure: tuple[tuple, EdgeCSR, torch.Tensor, torch.Tensor] | None = None
+
+    # ------------------------------------------------------------------ helpers
+    def initial_state(self, batch: int, device: str | torch.device | None = None) -> torch.Tensor:
+        """``(batch, N, hidden)`` zeros: the GRU state at the start of an episode.
+
+        ``device`` defaults to the device of the parameters. Reset a running state at
+        episode ends with ``h * (~done)[:, None, None]``.
+
+        Examples
+        --------
+        >>> AttentionPolicy(4, hidden=8).initial_state(2).shape
+        torch.Size([2, 4, 8])
+        """
+        p = self.fc1.weight
+        return torch.zeros(batch, self.num_agents, self.config.hidden,
+                           device=p.device if device is None else device, dtype=p.dtype)
+
+    def _edges(self, edge_index: torch.Tensor) -> tuple[EdgeCSR, torch.Tensor, torch.Tensor]:
+        """Validated CSR structure and the (E + N) receiver / sender lists, cached."""
+        key = (edge_index.data_ptr(), tuple(edge_index.shape), edge_index.device,
+               edge_index._version, self.num_agents)
+        if self._structure is not None and self._structure[0] == key:
+            return self._structure[1], self._structure[2], self._structure[3]
+        csr = EdgeCSR(edge_index, self.num_agents)
+        ar = torch.arange(self.num_agents, device=edge_index.device)
+        recv = torch.cat([csr.receivers, ar])
+        send = torch.cat([csr.senders, ar])
+        self._structure = (key, csr, recv, send)
+        return csr, recv, send
+
+    def _check(self, obs: Observation, h: torch.Tensor) -> None:
+        if not isinstance(obs, Observation):
+            raise TypeError(f"obs must be an Observation, got {type(obs).__name__}")
+        if not obs.in_agent_frame:
+            raise ValueError(
+                "the policy needs the observation in the agents' own frames "
+                "(in_agent_frame=False); pass obs.to_agent_frame()"
+            )
+        b, n = obs.signal.shape
+        if n != self.num_agents:
+            raise ValueError(
+                f"the observation has {n} agents but the policy was built for "
+                f"{self.num_agents}; build AttentionPolicy(num_agents={n})"
+            )
+        want = (b, n, self.config.hidden)
+        if tuple(h.shape) != want:
+            raise ValueError(
+                f"hidden state has shape {tuple(h.shape)}; expected (B, N, hidden) = {want} "
+                "(start from policy.initial_state(B))"
+            )
+        dev = self.fc1.weight.device
+        if obs.signal.device != dev or h.device != dev:
+            raise ValueError(
+                f"observation on {obs.signal.device} and hidden state on {h.device} but the "
+                f"policy is on {dev}; move them with obs.to(device) and h.to(device)"
+            )
+
+    # ------------------------------------------------------------------ attention
+    def _attend_sparse(self, obs: Observation) -> tuple[torch.Tensor, ...]:
+        """O(B E) attention: (edge weights (B, E), self weights (B, N), output (B, N, d))."""
+        csr, recv, send = self._edges(obs.edge_index)
+        b, n = obs.signal.shape
+        e = csr.num_edges
+        wdt = self.value.weight.dtype
+        own = obs.own_output
+        codes = obs.edge_codes
+        inactive = codes == NO_EDGE
+        code_ext = torch.cat([codes.clamp(max=WAIT), own], 1)  # (B, E + N)
+        cemb, iemb = self.code_embed.weight, self.id_embed.weight
+        # v_m = W_v (E_code[c_m] + E_id[j_m]) + b_v = V_code[c_m] + V_id[j_m]
+        v_code = cemb @ self.value.weight.t()  # (3, d)
+        v_id = torch.addmm(self.value.bias, iemb, self.value.weight.t())  # (N, d)
+        if self.query is not None:
+            q_code = cemb @ self.query.weight.t()
+            q_id = torch.addmm(self.query.bias, iemb, self.query.weight.t())
+            k_code = cemb @ self.key.weight.t()
+            k_id = torch.addmm(self.key.bias, iemb, self.key.weight.t())
+            q = nn.functional.embedding(own, q_code) + q_id  # (B, N, d) own tokens' queries
+            # score = q_i . K_code[c] + Q_code[o_i] . K_id[j] + Q_id[i] . K_id[j]
+            qk_code = (q @ k_code.t()).reshape(-1)  # (B * N * 3)
+            offs = torch.arange(b, device=own.device)[:, None]
+            idx1 = (offs * n + recv[None, :]) * _NUM_TOKEN_CODES + code_ext
+            s1 = qk_code.index_select(0, idx1.reshape(-1)).view(b, -1)
+            qk_own = (q_code @ k_id.t()).reshape(-1)  # (3 * N)
+            idx2 = own.index_select(1, recv) * n + send[None, :]
+            s2 = qk_own.index_select(0, idx2.reshape(-1)).view(b, -1)
+            s3 = (q_id.index_select(0, recv) * k_id.index_select(0, send)).sum(-1)  # (E + N)
+            scores = (s1 + s2 + s3) * self._scale
+        else:
+            scores = torch.zeros(b, e + n, device=own.device, dtype=wdt)
+        mask = torch.cat([inactive, torch.zeros_like(own, dtype=torch.bool)], 1)
+        scores = scores.masked_fill(mask, float("-inf"))
+        weights = segment_softmax(scores, recv, n)  # (B, E + N)
+        a_edge, a_self = weights[:, :e], weights[:, e:]
+        # sum_m a_m V_code[c_m]: total weight per (receiver, code), times the 3-row table
+        per_code = _code_weights(weights, recv, code_ext, n)
+        out = per_code @ v_code + edge_matmul(a_edge, v_id, csr) + a_self.unsqueeze(-1) * v_id
+        return a_edge, a_self, out
+
+    def _attend_dense(self, obs: Observation) -> tuple[torch.Tensor, ...]:
+        """Reference attention with a (B, N, N) masked softmax over the token tensor."""
+        self._edges(obs.edge_index)  # same validation as the sparse path
+        b, n = obs.signal.shape
+        codes = obs.dense()  # [b, i, j]: what i sees of j; diagonal = own output
+        mask = codes != NO_EDGE
+        tokens = self.code_embed(codes.clamp(max=WAIT)) + self.id_embed.weight  # (B, N, N, d)
+        idx = torch.arange(n, device=codes.device)
+        values = self.value(tokens)
+        if self.query is not None:
+            q = self.query(tokens[:, idx, idx])  # own token of each agent
+            keys = self.key(tokens)
+            scores = torch.einsum("bid,bijd->bij", q, keys) * self._scale
+        else:
+            scores = torch.zeros(b, n, n, device=codes.device, dtype=values.dtype)
+        scores = scores.masked_fill(~mask, float("-inf"))
+        att = torch.softmax(scores, dim=-1)
+        out = torch.einsum("bij,bijd->bid", att, values)
+        src, dst = obs.edge_index[0], obs.edge_index[1]
+        return att[:, dst, src], att[:, idx, idx], out
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, obs: Observation, h: torch.Tensor, *, dense: bool = False) -> PolicyOutput:
+        """One step for all ``B x N`` agents.
+
+        Parameters
+        ----------
+        obs : Observation
+            In the agents' frames (``obs.to_agent_frame()``), with ``N`` agents.
+        h : Tensor, shape (B, N, hidden)
+            GRU state (``initial_state(B)`` at the start of an episode).
+        dense : bool
+            Compute attention with an ``(B, N, N)`` masked softmax instead of the O(E)
+            segment softmax (same result; for small ``N`` and for checking).
+
+        Returns
+        -------
+        PolicyOutput
+        """
+        self._check(obs, h)
+        b, n = obs.signal.shape
+        a_edge, a_self, att = self._attend_dense(obs) if dense else self._attend_sparse(obs)
+        dt = att.dtype
+        x = torch.cat(
+            [obs.signal.to(dt).unsqueeze(-1), self.id_bits.to(dt).expand(b, n, -1), att], -1
+        ).reshape(b * n, -1)
+        x = torch.relu(self.norm1(self.fc1(x)))
+        x = torch.relu(self.norm2(self.fc2(x)))
+        hn = self.gru(x, h.reshape(b * n, -1))
+        logits = self.actor(hn).view(b, n, -1)
+        value = self.critic(hn).view(b, n)
+        belief_logit = self.belief_head(hn.detach()).view(b, n)
+        return PolicyOutput(
+            logits=logits,
+            value=value,
+            belief=torch.sigmoid(belief_logit),
+            belief_logit=belief_logit,
+            attention=a_edge,
+            self_attention=a_self,
+            hidden=hn.view(b, n, -1),
+        )
+
+    def attention_matrix(self, obs: Observation, out: PolicyOutput) -> torch.Tensor:
+        """``(B, N, N)`` dense attention of ``out``; see :func:`attention_matrix`."""
+        return attention_matrix(obs, out)
+
+
+def _code_weights(weights: torch.Tensor, recv: torch.Tensor, code_ext: torch.Tensor,
+                  n: int) -> torch.Tensor:
+    """``(B, N, 3)`` total weight each receiver puts on tokens of each output code."""
+    b = weights.shape[0]
+    offs = torch.arange(b, device=weights.device)[:, None] * (n * _NUM_TOKEN_CODES)
+    flat = (offs + recv[None, :] * _NUM_TOKEN_CODES + code_ext).reshape(-1)
+    out = weights.new_zeros(b * n * _NUM_TOKEN_CODES).index_add(0, flat, weights.reshape(-1))
+    return out.view(b, n, _NUM_TOKEN_CODES)
