@@ -1,0 +1,464 @@
+"""The HTTP layer of the Bluesky crawler: a polite XRPC client and an on-disk request cache.
+
+Everything the crawler fetches goes through one small interface, :class:`XrpcClient`: an
+object with ``get_json(method, params) -> dict`` that performs an XRPC query such as
+``app.bsky.graph.getFollows`` and returns the decoded JSON body. Three pieces implement it:
+
+* :class:`UrllibClient` talks to an AT Protocol service over HTTP with the standard library
+  only. It is polite by default: a request rate limit, a timeout, retries with exponential
+  backoff on network errors, 5xx answers and malformed (truncated) bodies, and on HTTP 429
+  it waits until the time given by the ``ratelimit-reset`` (epoch seconds) or
+  ``retry-after`` header. It never sends an ``Authorization`` header unless a token is
+  passed explicitly.
+* :class:`RequestCache` stores one JSON file per request key (method plus canonical query
+  parameters), written atomically, so an interrupted crawl resumes where it stopped.
+* :class:`CachedClient` puts the cache in front of any client: cached keys are answered
+  from disk and never requested again.
+
+A definitive error answer (HTTP 4xx other than 429, for example ``400 InvalidRequest
+"Profile not found"`` for a deleted account) raises :class:`XrpcError` at once and is
+cached too; exhausted retries raise :class:`RequestFailedError`.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import http.client
+import json
+import math
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from ..config import atomic_write_text
+
+__all__ = [
+    "PUBLIC_APPVIEW",
+    "XrpcClient",
+    "XrpcError",
+    "RequestFailedError",
+    "RateLimitWaitTooLong",
+    "UrllibClient",
+    "RequestCache",
+    "CachedClient",
+    "canonical_params",
+]
+
+PUBLIC_APPVIEW = "https://public.api.bsky.app/xrpc/"
+"""Bluesky's public AppView: read-only XRPC queries without login."""
+
+_USER_AGENT = "socialmarl-crawler/0.1 (+research crawler; polite, rate-limited)"
+
+
+@runtime_checkable
+class XrpcClient(Protocol):
+    """Anything that can run an XRPC query and return the decoded JSON object."""
+
+    def get_json(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Run query ``method`` (an NSID) with query ``params``; return the JSON body."""
+        ...
+
+
+class XrpcError(RuntimeError):
+    """A definitive error answer from the server (HTTP 4xx other than 429).
+
+    Attributes ``method``, ``params``, ``status``, ``error`` (the XRPC error name, for
+    example ``"InvalidRequest"``) and ``message`` (for example ``"Profile not found"``).
+    """
+
+    def __init__(
+        self, method: str, params: Mapping[str, Any], status: int, error: str, message: str
+    ) -> None:
+        self.method = method
+        self.params = dict(params)
+        self.status = int(status)
+        self.error = str(error)
+        self.message = str(message)
+        super().__init__(
+            f"{method} {_show_params(params)} answered HTTP {status} {error}: {message}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form, as stored in the request cache."""
+        return {"status": self.status, "error": self.error, "message": self.message}
+
+
+class RequestFailedError(RuntimeError):
+    """A request that still failed after all retries (network errors, 5xx, bad bodies)."""
+
+
+class RateLimitWaitTooLong(RequestFailedError):
+    """The server asked us to wait longer than ``max_rate_limit_wait`` seconds."""
+
+
+def _show_params(params: Mapping[str, Any]) -> str:
+    return json.dumps({k: v for k, v in params.items() if v is not None}, sort_keys=True)
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def canonical_params(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Query parameters as a sorted list of ``(name, value)`` string pairs.
+
+    ``None`` values are dropped, booleans become ``"true"``/``"false"``, and a list or
+    tuple value becomes a repeated parameter (``actors=a&actors=b``) in its given order.
+
+    Examples
+    --------
+    >>> canonical_params({"limit": 100, "actor": "alice.test", "cursor": None})
+    [('actor', 'alice.test'), ('limit', '100')]
+    >>> canonical_params({"actors": ["b.test", "a.test"]})
+    [('actors', 'b.test'), ('actors', 'a.test')]
+    """
+    out: list[tuple[str, str]] = []
+    for key in sorted(params):
+        value = params[key]
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            out.extend((key, _scalar(v)) for v in value)
+        else:
+            out.append((key, _scalar(value)))
+    return out
+
+
+def _header_float(headers: Any, name: str) -> float | None:
+    if headers is None:
+        return None
+    raw = headers.get(name)
+    if raw is None:
+        return None
+    try:
+        value = float(str(raw).strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+class UrllibClient:
+    """A polite XRPC client built on :mod:`urllib` (no extra dependency).
+
+    Parameters
+    ----------
+    base_url : str
+        The XRPC endpoint, ending in ``/xrpc/``; defaults to the public AppView.
+    rate_limit : float
+        Most requests per second (> 0). The public AppView allows a few thousand requests
+        per five minutes per IP; the default of 3 per second stays well below.
+    timeout : float
+        Seconds to wait for a connection or a response.
+    max_retries : int
+        Retries after the first attempt for network errors, timeouts, HTTP 429 and 5xx
+        answers, and bodies that are not a JSON object (a truncated page).
+    backoff_base, backoff_max : float
+        Retry ``k`` (0-based) waits ``min(backoff_max, backoff_base * 2**k)`` seconds.
+    max_rate_limit_wait : float
+        On HTTP 429 the client sleeps until ``ratelimit-reset`` (epoch seconds) or for
+        ``retry-after`` seconds; a longer demand raises :class:`RateLimitWaitTooLong`
+        (resume later: with a cache nothing already fetched is lost).
+    auth_token : str, optional
+        Sent as ``Authorization: Bearer <token>`` only when given. Nothing else that could
+        identify you is sent, apart from the ``user_agent``.
+    user_agent : str
+        The ``User-Agent`` header.
+    sleep, clock : callable
+        Injected for tests (default :func:`time.sleep` and :func:`time.time`).
+
+    Examples
+    --------
+    >>> c = UrllibClient("http://127.0.0.1:9/xrpc/", rate_limit=1000, max_retries=0)
+    >>> "Authorization" in c.headers
+    False
+    >>> c.url("app.bsky.actor.getProfiles", {"actors": ["a.test", "b.test"]})
+    'http://127.0.0.1:9/xrpc/app.bsky.actor.getProfiles?actors=a.test&actors=b.test'
+    """
+
+    def __init__(
+        self,
+        base_url: str = PUBLIC_APPVIEW,
+        *,
+        rate_limit: float = 3.0,
+        timeout: float = 30.0,
+        max_retries: int = 6,
+        backoff_base: float = 1.0,
+        backoff_max: float = 120.0,
+        max_rate_limit_wait: float = 900.0,
+        auth_token: str | None = None,
+        user_agent: str = _USER_AGENT,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"base_url={base_url!r}: give an http(s) URL ending in /xrpc/")
+        if not (float(rate_limit) > 0 and math.isfinite(float(rate_limit))):
+            raise ValueError(f"rate_limit={rate_limit!r}: requests per second must be > 0")
+        if not float(timeout) > 0:
+            raise ValueError(f"timeout={timeout!r}: must be > 0 seconds")
+        if int(max_retries) < 0:
+            raise ValueError(f"max_retries={max_retries!r}: must be >= 0")
+        if float(backoff_base) < 0 or float(backoff_max) < 0:
+            raise ValueError("backoff_base and backoff_max must be >= 0 seconds")
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.rate_limit = float(rate_limit)
+        self.timeout = float(timeout)
+        self.max_retries = int(max_retries)
+        self.backoff_base = float(backoff_base)
+        self.backoff_max = float(backoff_max)
+        self.max_rate_limit_wait = float(max_rate_limit_wait)
+        self.headers = {"Accept": "application/json", "User-Agent": user_agent}
+        if auth_token is not None:
+            self.headers["Authorization"] = f"Bearer {auth_token}"
+        self._sleep = sleep
+        self._clock = clock
+        self._next_time = -math.inf
+        self.num_requests = 0
+        self.num_retries = 0
+        self.waits: list[tuple[str, float]] = []  # (reason, seconds) of every pause
+
+    # ------------------------------------------------------------------ helpers
+    def url(self, method: str, params: Mapping[str, Any]) -> str:
+        """The full request URL for ``method`` with ``params``."""
+        query = urllib.parse.urlencode(canonical_params(params))
+        return f"{self.base_url}{method}" + (f"?{query}" if query else "")
+
+    def _pause(self, reason: str, seconds: float) -> None:
+        if seconds > 0:
+            self.waits.append((reason, float(seconds)))
+            self._sleep(seconds)
+
+    def _throttle(self) -> None:
+        now = self._clock()
+        if now < self._next_time:
+            self._pause("rate_limit", self._next_time - now)
+            now = self._next_time
+        self._next_time = now + 1.0 / self.rate_limit
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self.backoff_max, self.backoff_base * (2.0**attempt))
+
+    def _rate_limit_wait(self, headers: Any, attempt: int) -> float:
+        """Seconds to wait after a 429: retry-after, else ratelimit-reset, else backoff."""
+        retry_after = headers.get("retry-after") if headers is not None else None
+        if retry_after is not None:
+            secs = _header_float(headers, "retry-after")
+            if secs is None:  # an HTTP date
+                try:
+                    when = email.utils.parsedate_to_datetime(str(retry_after))
+                    secs = when.timestamp() - self._clock()
+                except (TypeError, ValueError):
+                    secs = None
+            if secs is not None:
+                return max(secs, 0.0)
+        reset = _header_float(headers, "ratelimit-reset")
+        if reset is not None:
+            return max(reset - self._clock(), 0.0)
+        return self._backoff(attempt)
+
+    def _note_quota(self, headers: Any) -> None:
+        """After a success that used the last request of the window, wait for its reset."""
+        remaining = _header_float(headers, "ratelimit-remaining")
+        reset = _header_float(headers, "ratelimit-reset")
+        if remaining is not None and remaining <= 0 and reset is not None:
+            wait = reset - self._clock()
+            if 0 < wait <= self.max_rate_limit_wait:
+                self._next_time = max(self._next_time, reset)
+
+    # ------------------------------------------------------------------ the request
+    def get_json(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Run one XRPC query with throttling, retries and backoff.
+
+        Raises
+        ------
+        XrpcError
+            On a definitive 4xx answer (not retried).
+        RequestFailedError
+            When all ``1 + max_retries`` attempts failed.
+        """
+        url = self.url(method, params)
+        last = "no attempt made"
+        for attempt in range(self.max_retries + 1):
+            self._throttle()
+            wait = self._backoff(attempt)
+            reason = "backoff"
+            request = urllib.request.Request(url, headers=dict(self.headers), method="GET")
+            try:
+                self.num_requests += 1
+                with urllib.request.urlopen(request, timeout=self.timeout) as resp:
+                    body = resp.read()
+                    headers = resp.headers
+                try:
+                    data = json.loads(body.decode("utf-8"))
+                except (UnicodeDecodeError, ValueError) as exc:
+                    last = f"the body is not valid JSON ({exc}); {len(body)} bytes"
+                else:
+                    if isinstance(data, dict):
+                        self._note_quota(headers)
+                        return data
+                    last = f"the body is JSON {type(data).__name__}, not an object"
+            except urllib.error.HTTPError as exc:
+                try:
+                    raw = exc.read()
+                except (OSError, http.client.HTTPException):
+                    raw = b""
+                status = int(exc.code)
+                if status == 429:
+                    wait = self._rate_limit_wait(exc.headers, attempt)
+                    reason = "http_429"
+                    last = "HTTP 429 Too Many Requests"
+                    if wait > self.max_rate_limit_wait:
+                        raise RateLimitWaitTooLong(
+                            f"{method} {_show_params(params)}: the server asks for a "
+                            f"{wait:.0f} s pause (HTTP 429), more than max_rate_limit_wait="
+                            f"{self.max_rate_limit_wait:.0f} s; run the crawl again later with "
+                            "the same cache_dir to resume, or raise max_rate_limit_wait"
+                        ) from exc
+                elif status >= 500:
+                    last = f"HTTP {status}"
+                else:
+                    error, message = "HTTPError", exc.reason or ""
+                    try:
+                        doc = json.loads(raw.decode("utf-8"))
+                        if isinstance(doc, dict):
+                            error = str(doc.get("error", error))
+                            message = str(doc.get("message", message))
+                    except (UnicodeDecodeError, ValueError):
+                        pass
+                    raise XrpcError(method, params, status, error, str(message)) from exc
+            except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+                # URLError, timeouts and dropped connections are all OSErrors
+                last = f"{type(exc).__name__}: {exc}"
+            if attempt < self.max_retries:
+                self.num_retries += 1
+                self._pause(reason, wait)
+        raise RequestFailedError(
+            f"{method} {_show_params(params)} failed after {self.max_retries + 1} attempts "
+            f"against {self.base_url}; last error: {last}. Check the network or raise "
+            "max_retries; with a cache_dir a re-run resumes where it stopped"
+        )
+
+
+class RequestCache:
+    """One JSON file per request key under ``directory``, each written atomically.
+
+    The key is the SHA-256 of the method and its canonical parameters; files live at
+    ``directory/<method>/<key[:2]>/<key>.json`` and hold ``{"method", "params", "response"}``
+    or, for a definitive error answer, ``{"method", "params", "error": {...}}``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> cache = RequestCache(tempfile.mkdtemp())
+    >>> cache.put("app.bsky.actor.getProfiles", {"actors": ["a.test"]}, {"profiles": []})
+    >>> cache.get("app.bsky.actor.getProfiles", {"actors": ["a.test"]})["response"]
+    {'profiles': []}
+    >>> cache.get("app.bsky.actor.getProfiles", {"actors": ["b.test"]}) is None
+    True
+    """
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def key(method: str, params: Mapping[str, Any]) -> str:
+        """The hex SHA-256 request key."""
+        text = json.dumps([method, canonical_params(params)], separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def path(self, method: str, params: Mapping[str, Any]) -> Path:
+        """Where the entry for this request lives."""
+        if not method or "/" in method or method.startswith("."):
+            raise ValueError(f"method={method!r} is not an XRPC method name (an NSID)")
+        k = self.key(method, params)
+        return self.directory / method / k[:2] / f"{k}.json"
+
+    def get(self, method: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The stored entry, or ``None`` when this request is not cached."""
+        p = self.path(method, params)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        try:
+            entry = json.loads(text)
+        except ValueError:
+            return None  # unreadable: fetch again (atomic writes make this rare)
+        return entry if isinstance(entry, dict) else None
+
+    def put(
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        response: dict[str, Any] | None = None,
+        error: dict[str, Any] | None = None,
+    ) -> None:
+        """Store a response (or a definitive error) for this request."""
+        entry: dict[str, Any] = {"method": method, "params": canonical_params(params)}
+        if error is not None:
+            entry["error"] = error
+        else:
+            entry["response"] = response
+        atomic_write_text(self.path(method, params), json.dumps(entry, separators=(",", ":")))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.directory.glob("*/*/*.json"))
+
+
+class CachedClient:
+    """Answer requests from a :class:`RequestCache`, asking ``client`` only on a miss.
+
+    Successful responses and definitive error answers (an :class:`XrpcError` with HTTP 400
+    or 404, for example a deleted account) are stored; other errors (401/403, failures
+    after retries) are not, so a re-run tries again.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> class Echo:
+    ...     calls = 0
+    ...     def get_json(self, method, params):
+    ...         Echo.calls += 1
+    ...         return {"echo": dict(params)}
+    >>> c = CachedClient(Echo(), RequestCache(tempfile.mkdtemp()))
+    >>> c.get_json("x.y.z", {"a": 1}) == c.get_json("x.y.z", {"a": 1})
+    True
+    >>> Echo.calls, c.hits, c.misses
+    (1, 1, 1)
+    """
+
+    def __init__(self, client: XrpcClient, cache: RequestCache) -> None:
+        self.client = client
+        self.cache = cache
+        self.hits = 0
+        self.misses = 0
+
+    def get_json(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Cached :meth:`XrpcClient.get_json`."""
+        entry = self.cache.get(method, params)
+        if entry is not None:
+            self.hits += 1
+            if "error" in entry:
+                e = entry["error"]
+                raise XrpcError(
+                    method, params, int(e.get("status", 400)), e.get("error", ""),
+                    e.get("message", ""),
+                )
+            return entry["response"]
+        self.misses += 1
+        try:
+            response = self.client.get_json(method, params)
+        except XrpcError as exc:
+            if exc.status in (400, 404):  # definitive for this request (e.g. deleted account)
+                self.cache.put(method, params, error=exc.to_dict())
+            raise
+        self.cache.put(method, params, response=response)
+        return response
