@@ -37,13 +37,17 @@ POSTS = 100  # more than any fake account has: every own post is sampled
 
 
 # ---------------------------------------------------------------------------- reference
-def reference(net: FakeNetwork, seeds: list[str], hops: int, posts: int = POSTS) -> dict:
+def reference(net: FakeNetwork, seeds: list[str], hops: int, posts: int = POSTS,
+              direction: str = "follows") -> dict:
     """Independent ground truth: node set, edges (follower, followed) and weights by DID."""
     g = nx.DiGraph()
     g.add_nodes_from(net.dids)
     for u in net.dids:
-        if u not in net.deleted:  # a deleted account's follows cannot be listed
-            g.add_edges_from((u, v) for v in net.follows[u])
+        for v in net.follows[u]:
+            if direction in ("follows", "both") and u not in net.deleted:
+                g.add_edge(u, v)  # a deleted account's lists cannot be read
+            if direction in ("followers", "both") and v not in net.deleted:
+                g.add_edge(v, u)
     dist: dict[str, int] = {}
     for s in seeds:
         for v, d in nx.single_source_shortest_path_length(g, s, cutoff=hops).items():
@@ -169,6 +173,16 @@ def test_sampled_posts_are_the_most_recent_own_posts(net, app):
     did = result.graph.node_attrs["did"]
     assert result.graph.node_attrs["posts_sampled"] == [
         min(3, len(net.posts[d])) if d in {j for _, j in ref["edges"]} else 0 for d in did]
+
+
+@pytest.mark.parametrize("direction", ["followers", "both"])
+def test_expansion_along_followers(net, app, direction):
+    seeds = seeds_of(net, 1)
+    result = crawl(app, seeds, hops=2, direction=direction)
+    ref = reference(net, seeds, hops=2, direction=direction)
+    assert ref["nodes"] != reference(net, seeds, hops=2)["nodes"]  # a different crawl
+    assert_matches(result, ref)
+    assert app.calls("app.bsky.graph.getFollowers")
 
 
 def test_no_authorization_header_unless_given(net, app):
