@@ -931,8 +931,10 @@ def _hessian(
     h_qr = _pair_sum(d, np.nan_to_num(c * (l2 * p_q * p_r + l1 * p_qr)))
     h_rr = _pair_sum(d, np.nan_to_num(c * (l2 * p_r**2 + l1 * p_rr)))
     if start:
-        qc = np.clip(q, 1e-300, 1.0 - 1e-16)
-        h_qq = h_qq - d["start_on"] / qc**2 - d["start_off"] / (1.0 - qc) ** 2
+        on0, off0 = d["start_on"], d["start_off"]
+        zero = np.zeros_like(q)
+        h_qq = h_qq - np.divide(on0, q**2, out=zero.copy(), where=on0 > 0)
+        h_qq = h_qq - np.divide(off0, (1.0 - q) ** 2, out=zero.copy(), where=off0 > 0)
     return h_qq, h_qr, h_rr
 
 
