@@ -1,21 +1,28 @@
 """The ``socialmarl`` command line.
 
-    socialmarl demo [--graph NAME] [--out DIR]     play the game with simple strategies
+    socialmarl demo [--graph NAME] [--out DIR]        play the game with simple strategies
+    socialmarl train [--graph NAME] [--alphas ...] [--<any TrainConfig field>] --out DIR
+    socialmarl evaluate RUN_DIR [--episodes K] [--no-other-play] [--out DIR]
 
 Every command writes its results (JSON/CSV with the config that made them) into a folder.
+``socialmarl train --help`` lists every field of :class:`~socialmarl.train.TrainConfig`
+with its docstring.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import io
 import sys
 import time
+import types
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config import atomic_write_text, save_json
+from .config import atomic_write_text, field_docs, save_json
 from .game import ConsensusGame, GameConfig
 from .heuristics import STRATEGIES, play_episodes
 from .networks import Graph, barabasi_albert_graph, social_graph
@@ -92,7 +99,84 @@ def cmd_demo(args: argparse.Namespace) -> int:
         },
     )
     atomic_write_text(out / "demo.csv", _table(rows))
-    print(f"wrote {out / 'demo.json'} and {out / 'demo.csv'} in {time.perf_counter() - start:.1f} s")
+    took = time.perf_counter() - start
+    print(f"wrote {out / 'demo.json'} and {out / 'demo.csv'} in {took:.1f} s")
+    return 0
+
+
+def _add_config_options(parser: argparse.ArgumentParser, cls: type, skip: set[str]) -> None:
+    """One ``--field-name`` option per dataclass field, with the field's docstring as help."""
+    docs = field_docs(cls)
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.name in skip:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        hint = hints[f.name]
+        base = hint
+        if typing.get_origin(hint) in (typing.Union, types.UnionType):  # X | None
+            base = next(a for a in typing.get_args(hint) if a is not type(None))
+        help_text = docs.get(f.name, "")
+        if base is bool:
+            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
+                                default=None, help=help_text)
+        elif typing.get_origin(base) is list or base is list:
+            parser.add_argument(
+                flag, dest=f.name, default=None, help=help_text + " (comma-separated)",
+                type=lambda v: [float(x) for x in v.split(",") if x.strip()],
+            )
+        else:
+            kind = base if base in (int, float, str) else str
+            parser.add_argument(flag, dest=f.name, type=kind, default=None, help=help_text)
+
+
+def _config_overrides(args: argparse.Namespace, cls: type) -> dict:
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in vars(args).items() if k in names and v is not None}
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .train import TrainConfig, Trainer
+
+    out = Path(args.out)
+    if args.resume and (out / "checkpoint.pt").exists():
+        trainer = Trainer.from_checkpoint(out)
+        print(f"resuming {out} at update {trainer.update}")
+    else:
+        graph = resolve_graph(args.graph, seed=args.graph_seed)
+        cfg = TrainConfig(**_config_overrides(args, TrainConfig))
+        q = None
+        if cfg.interaction_rate is not None:
+            if graph.edge_weight is None:
+                raise ValueError(
+                    f"--interaction-rate needs a graph whose edge weights are the interaction "
+                    f"probabilities q; {args.graph!r} has no weights"
+                )
+            q = graph.edge_weight
+        trainer = Trainer(graph, cfg, out_dir=out, q=q)
+    trainer.train()
+    last = trainer.log.groupby("alpha").tail(1)
+    cols = ["alpha", "update", "episode_return", "final_accuracy", "agreement", "sps"]
+    print(last[cols].to_string(index=False))
+    print(f"wrote {out / 'checkpoint.pt'}, {out / 'log.csv'} and {out / 'config.json'}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate_run
+
+    out = Path(args.out) if args.out else Path(args.run) / "eval"
+    graph = resolve_graph(args.graph) if args.graph else None
+    records = evaluate_run(args.run, graph=graph, episodes=args.episodes,
+                           other_play=args.other_play, out_dir=out, device=args.device,
+                           seed=args.seed)
+    rows = [r.summary() for r in records.values()]
+    cols = ["alpha", "accuracy", "final_accuracy", "agreement", "lying_rate", "wait_rate"]
+    width = max(len(c) for c in cols) + 1
+    print("".join(f"{c:>{width}}" for c in cols))
+    for r in rows:
+        print("".join(f"{r[c]:>{width}.3f}" for c in cols))
+    print(f"wrote {out}/summary.csv and one folder per alpha")
     return 0
 
 
@@ -110,6 +194,28 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="random seed")
     demo.add_argument("--out", default="results/demo", help="results folder")
     demo.set_defaults(func=cmd_demo)
+
+    from .train import TrainConfig
+
+    tr = sub.add_parser("train", help="train one population per alpha with PPO",
+                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    tr.add_argument("--graph", default="ba100", help=f"one of {GRAPH_CHOICES}")
+    tr.add_argument("--graph-seed", type=int, default=0, help="seed of generated graphs")
+    tr.add_argument("--out", default="results/train", help="run folder")
+    tr.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    _add_config_options(tr, TrainConfig, skip=set())
+    tr.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="evaluate every population of a training run")
+    ev.add_argument("run", help="a run folder written by `socialmarl train`")
+    ev.add_argument("--episodes", type=int, default=64, help="episodes per population")
+    ev.add_argument("--other-play", action=argparse.BooleanOptionalAction, default=True,
+                    help="draw other-play flips during evaluation")
+    ev.add_argument("--graph", default=None, help="evaluate on another graph of the same size")
+    ev.add_argument("--device", default="cpu", help="cpu or cuda")
+    ev.add_argument("--seed", type=int, default=1234, help="evaluation seed")
+    ev.add_argument("--out", default=None, help="results folder (default RUN/eval)")
+    ev.set_defaults(func=cmd_evaluate)
     return parser
 
 

@@ -13,7 +13,14 @@ import tempfile
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["config_to_dict", "config_from_dict", "save_json", "load_json", "atomic_write_text"]
+__all__ = [
+    "config_to_dict",
+    "config_from_dict",
+    "save_json",
+    "load_json",
+    "atomic_write_text",
+    "field_docs",
+]
 
 T = TypeVar("T")
 
@@ -93,3 +100,34 @@ def load_json(path: str | os.PathLike) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON ({exc})") from exc
+
+
+def field_docs(cls: type) -> dict[str, str]:
+    """The attribute docstrings of a config dataclass (the string under each field).
+
+    Examples
+    --------
+    >>> import socialmarl as sm
+    >>> field_docs(sm.GameConfig)["sigma"].startswith("Standard deviation")
+    True
+    """
+    import ast
+    import inspect
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    except (OSError, TypeError):
+        return {}
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+    docs: dict[str, str] = {}
+    for prev, node in zip(body, body[1:]):
+        if (
+            isinstance(prev, ast.AnnAssign)
+            and isinstance(prev.target, ast.Name)
+            and isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            docs[prev.target.id] = " ".join(node.value.value.split())
+    return docs

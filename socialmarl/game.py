@@ -227,6 +227,7 @@ class ConsensusGame:
         self.seed = int(seed)
         self._build_structure()
         self.set_alpha(cfg.alpha)
+        self.set_p_signal(cfg.p_signal)
         self.state: dict[str, torch.Tensor] = {}
         self._t_host: int | None = None
 
@@ -292,6 +293,20 @@ class ConsensusGame:
             )
         self.alpha = a.expand(self.num_envs).to(self.device).contiguous()
 
+    def set_p_signal(self, p_signal: float | list[float] | torch.Tensor) -> None:
+        """Set the signal probability: one value or one per environment (next reset)."""
+        p = torch.as_tensor(p_signal, dtype=torch.float32).reshape(-1)
+        if p.numel() not in (1, self.num_envs):
+            raise ValueError(
+                f"p_signal has {p.numel()} values for num_envs={self.num_envs}; give one "
+                "value or one per environment"
+            )
+        if torch.isnan(p).any() or (p < 0).any() or (p > 1).any():
+            raise ValueError(
+                f"p_signal={p.tolist()} is not a probability; choose values in [0, 1]"
+            )
+        self.p_signal = p.expand(self.num_envs).to(self.device).contiguous()
+
     def set_params(self, **params: Any) -> None:
         """Change ``p_signal``, ``p_perc``, ``sigma`` or ``alpha`` (curricula); validated.
 
@@ -314,10 +329,13 @@ class ConsensusGame:
                 f"cannot change {sorted(bad)} after construction; allowed: {sorted(allowed)}"
             )
         alpha = params.pop("alpha", None)
+        p_signal = params.pop("p_signal", None)
         if params:
             self.config = replace(self.config, **params)
         if alpha is not None:
             self.set_alpha(alpha)
+        if p_signal is not None:
+            self.set_p_signal(p_signal)
 
     # ------------------------------------------------------------------ episodes
     def _draw_episode(self, b: int) -> dict[str, torch.Tensor]:
@@ -325,7 +343,7 @@ class ConsensusGame:
         n, e = self.num_agents, self.graph.num_edges
         truth = torch.randint(0, 2, (b,), generator=gen, device=dev)
         eps = torch.randn(b, n, generator=gen, device=dev)
-        has = torch.rand(b, n, generator=gen, device=dev) < cfg.p_signal
+        has = torch.rand(b, n, generator=gen, device=dev) < self.p_signal[:, None]
         tf = truth.to(torch.float32)[:, None]
         signal = torch.where(has, tf + cfg.sigma * eps, torch.full_like(eps, 0.5))
         signal = torch.where(self.expert_mask, tf.expand(b, n), signal)
@@ -550,6 +568,8 @@ class ConsensusGame:
             "flip_generator": self.flip_generator.get_state(),
             "t_host": -1 if self._t_host is None else self._t_host,
             "alpha": self.alpha.clone(),
+            "p_signal": self.p_signal.clone(),
+            "p_perc": float(self.config.p_perc),
         }
 
     def load_state_dict(self, sd: dict[str, Any], *, generator: bool = True) -> None:
@@ -565,6 +585,8 @@ class ConsensusGame:
         t = int(sd["t_host"])
         self._t_host = None if t < 0 else t
         self.alpha = sd["alpha"].to(self.device)
+        self.p_signal = sd["p_signal"].to(self.device)
+        self.config = replace(self.config, p_perc=sd["p_perc"])
 
     def __repr__(self) -> str:
         c = self.config

@@ -1,0 +1,100 @@
+"""The trainer: resume equals uninterrupted, logs and checkpoints, config validation."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import torch
+
+import socialmarl as sm
+from socialmarl.train import TrainConfig, Trainer
+
+TIMING = ["sps", "seconds"]
+
+
+def small(**kw) -> TrainConfig:
+    base = dict(
+        alphas=[0.0, 1.0], envs_per_alpha=4, num_minibatches=2, num_updates=4,
+        episode_length=5, hidden=16, p_signal=0.5, perc_start=0.5, checkpoint_every=2,
+        update_epochs=2,
+    )
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_resume_equals_uninterrupted(tmp_path):
+    g = sm.barabasi_albert_graph(12, 2, seed=0)
+    full = Trainer(g, small(), progress=False)
+    full.train()
+
+    first = Trainer(g, small(), out_dir=tmp_path / "run", progress=False)
+    first.train(num_updates=2)  # "stopped" after two updates, checkpoint written
+    del first
+    resumed = Trainer.from_checkpoint(tmp_path / "run", progress=False)
+    assert resumed.update == 2
+    resumed.train()
+    for a, b in zip(full.policies, resumed.policies):
+        for (name, pa), (_, pb) in zip(a.state_dict().items(), b.state_dict().items()):
+            assert torch.equal(pa, pb), name
+    pd.testing.assert_frame_equal(full.log.drop(columns=TIMING), resumed.log.drop(columns=TIMING))
+    saved = pd.read_csv(tmp_path / "run" / "log.csv")
+    assert len(saved) == 8 and set(saved["alpha"]) == {0.0, 1.0}
+    info = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert info["train_config"]["alphas"] == [0.0, 1.0]
+    assert info["game_config"]["num_envs"] == 8
+
+
+def test_checkpoint_loads_as_plain_data(tmp_path):
+    g = sm.ring_graph(6)
+    tr = Trainer(g, small(num_updates=1), out_dir=tmp_path, progress=False)
+    tr.train()
+    sd = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert sd["update"] == 1 and len(sd["policies"]) == 2
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_curricula_reach_their_targets():
+    g = sm.ring_graph(6)
+    tr = Trainer(g, small(num_updates=6, p_signal=0.3, perc_start=0.4), progress=False)
+    log = tr.train()
+    one = log[log.alpha == 1.0]
+    zero = log[log.alpha == 0.0]
+    assert one.p_signal.iloc[0] == pytest.approx(1.0)
+    assert one.p_signal.iloc[-1] < 0.35
+    assert zero.p_signal.iloc[-1] < 0.05  # the signal is annealed away at alpha = 0
+    assert zero.effective_alpha.iloc[0] == pytest.approx(0.1)
+    assert zero.effective_alpha.iloc[-1] < 0.01
+    assert one.p_perc.iloc[0] == pytest.approx(0.4) and one.p_perc.is_monotonic_increasing
+    assert (one.effective_alpha == 1.0).all()
+
+
+def test_log_columns_and_progress():
+    g = sm.ring_graph(6)
+    log = Trainer(g, small(num_updates=2, alphas=[0.5]), progress=False).train()
+    for col in ("update", "alpha", "episode_return", "accuracy", "final_accuracy", "entropy",
+                "agreement", "policy_loss", "value_loss", "entropy_loss", "belief_loss", "sps"):
+        assert col in log.columns
+    assert log["agent_steps"].tolist() == [4 * 5 * 6, 2 * 4 * 5 * 6]
+
+
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        (dict(alphas=[]), "alphas is empty"),
+        (dict(alphas=[0.5, 1.5]), "alpha=1.5 is outside"),
+        (dict(alphas=[0.5, 0.5]), "repeat"),
+        (dict(num_minibatches=8), "num_minibatches=8 exceeds"),
+        (dict(lr=-1.0), "lr=-1.0 must be > 0"),
+        (dict(p_signal=1.5), "p_signal=1.5"),
+    ],
+)
+def test_bad_config(kw, match):
+    with pytest.raises(ValueError, match=match):
+        small(**kw)
+
+
+def test_resume_missing_checkpoint_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        Trainer.from_checkpoint(tmp_path)
