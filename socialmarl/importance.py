@@ -80,9 +80,9 @@ def edge_weights(graph: Graph, x: Any, *, name: str = "attention") -> np.ndarray
     graph : Graph
     x : array or Tensor
         Shape ``(E,)`` (aligned with ``graph.edge_index``), ``(N, N)`` with rows = the
-        attending agent (entry ``[i, j]`` = attention of ``i`` to ``j``), or a pair
-        ``(edge_weights (E,), self_weights (N,))`` as a policy returns it; self weights are
-        dropped.
+        attending agent (entry ``[i, j]`` = attention of ``i`` to ``j``), or a tuple
+        ``(edge_weights (E,), self_weights (N,))`` as a policy returns it; self weights (and
+        the diagonal of a dense matrix) are dropped.
     name : str
         Used in error messages.
 
@@ -101,9 +101,17 @@ def edge_weights(graph: Graph, x: Any, *, name: str = "attention") -> np.ndarray
     """
     if not isinstance(graph, Graph):
         raise TypeError(f"graph must be a socialmarl Graph, got {type(graph).__name__}")
-    if isinstance(x, (tuple, list)) and len(x) == 2 and np.ndim(_array(x[1], name)) == 1 and (
-        np.ndim(_array(x[0], name)) == 1
-    ) and len(x[1]) == graph.num_nodes and len(x[0]) == graph.num_edges:
+    if isinstance(x, tuple):
+        if len(x) != 2:
+            raise ValueError(
+                f"{name} is a tuple of {len(x)} items; a tuple must be (edge_weights (E,), "
+                "self_weights (N,)) -- pass a single array otherwise"
+            )
+        self_w = _array(x[1], name)
+        if self_w.shape != (graph.num_nodes,):
+            raise ValueError(
+                f"{name} self weights have shape {self_w.shape}; expected ({graph.num_nodes},)"
+            )
         x = x[0]
     a = _array(x, name)
     n, e = graph.num_nodes, graph.num_edges

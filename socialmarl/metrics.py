@@ -227,33 +227,74 @@ def edge_opinion_counts(
     """
     dev = _device(outputs, device)
     o = _outputs(outputs, dev)
-    snd, rcv, act, keep = _edges(graph, o, edge_active)
+    mask = None
     if edge_mask is not None:
-        m = _tensor(edge_mask, "edge_mask", dev).bool().reshape(-1)
-        if m.numel() != graph.num_edges:
+        mask = _tensor(edge_mask, "edge_mask", dev).bool().reshape(-1)
+        if mask.numel() != graph.num_edges:
             raise ValueError(
-                f"edge_mask has {m.numel()} entries for {graph.num_edges} edges; give one per edge"
+                f"edge_mask has {mask.numel()} entries for {graph.num_edges} edges; give one "
+                "per edge"
             )
-        m = m[keep]
-        snd, rcv = snd[m], rcv[m]
-        act = None if act is None else act[..., m]
-    b, t, _ = o.shape
+    (out,) = _edge_counts(o, graph, edge_active, [mask])
+    return out
+
+
+def _edge_counts(
+    o: torch.Tensor, graph: Graph, edge_active: Any | None, masks: list[torch.Tensor | None]
+) -> list[dict[str, np.ndarray]]:
+    """Agree / disagree / edge counts (B, T) for several edge subsets in one pass.
+
+    ``masks`` are (E,) bool over all edges (None = all edges); self loops are dropped.
+    Without ``edge_active`` the counts come from a sparse product: with ``n1[i]`` and
+    ``n0[i]`` the numbers of ``i``'s in-neighbours stating 1 and 0, the edges into ``i``
+    agree ``[o_i = 1] n1[i] + [o_i = 0] n0[i]`` times. With ``edge_active`` the two ends of
+    every edge are gathered (in episode chunks).
+    """
+    snd, rcv, act, keep = _edges(graph, o, edge_active)
+    b, t, n = o.shape
+    dev = o.device
+    m = torch.stack(
+        [torch.ones_like(keep[keep]) if mk is None else mk[keep] for mk in masks], 1
+    ).float()  # (E', K); float32 counts are exact below 2**24 edges
+    k = m.shape[1]
     e = snd.numel()
-    out = {k: torch.zeros(b, t, dtype=torch.float64, device=dev) for k in ("agree", "disagree")}
+    agree = torch.zeros(b, t, k, dtype=torch.float64, device=dev)
+    dis = torch.zeros_like(agree)
     if act is None:
-        out["edges"] = torch.full((b, t), float(e), dtype=torch.float64, device=dev)
+        edges = m.sum(0).double().expand(b, t, k)
+        ids = torch.nonzero(m.T > 0)  # (nnz, 2): mask index, edge index
+        rows = ids[:, 0] * n + rcv[ids[:, 1]]
+        a_stack = torch.sparse_coo_tensor(
+            torch.stack([rows, snd[ids[:, 1]]]), torch.ones(ids.shape[0], device=dev),
+            (k * n, n), check_invariants=True,
+        ).coalesce()
+        chunk = max(1, _CHUNK_ELEMS // max(1, t * n * k))
+        for s in range(0, b, chunk):
+            oc = o[s : s + chunk].reshape(-1, n)  # (C, N)
+            i1, i0 = (oc == 1).float(), (oc == 0).float()
+            n1 = torch.sparse.mm(a_stack, i1.T).reshape(k, n, -1)  # (K, N, C)
+            n0 = torch.sparse.mm(a_stack, i0.T).reshape(k, n, -1)
+            same = (n1 * i1.T[None] + n0 * i0.T[None]).sum(1)  # (K, C)
+            diff = (n0 * i1.T[None] + n1 * i0.T[None]).sum(1)
+            agree[s : s + chunk] = same.T.reshape(-1, t, k).double()
+            dis[s : s + chunk] = diff.T.reshape(-1, t, k).double()
     else:
-        out["edges"] = act.double().sum(2)
-    chunk = max(1, _CHUNK_ELEMS // max(1, t * e))
-    for s in range(0, b, chunk):
-        oc = o[s : s + chunk]
-        a, r = oc[..., snd], oc[..., rcv]
-        guess = (a != 2) & (r != 2)
-        if act is not None:
-            guess = guess & act[s : s + chunk]
-        out["agree"][s : s + chunk] = (guess & (a == r)).double().sum(2)
-        out["disagree"][s : s + chunk] = (guess & (a != r)).double().sum(2)
-    return {k: v.cpu().numpy() for k, v in out.items()}
+        edges = (act.float().reshape(-1, e) @ m).reshape(b, t, k).double()
+        o8 = o.to(torch.int8)
+        chunk = max(1, _CHUNK_ELEMS // max(1, t * e))
+        for s in range(0, b, chunk):
+            oc = o8[s : s + chunk]
+            a, r = oc[..., snd], oc[..., rcv]
+            guess = (a != 2) & (r != 2) & act[s : s + chunk]
+            same = (guess & (a == r)).float().reshape(-1, e) @ m
+            diff = (guess & (a != r)).float().reshape(-1, e) @ m
+            agree[s : s + chunk] = same.reshape(-1, t, k).double()
+            dis[s : s + chunk] = diff.reshape(-1, t, k).double()
+    return [
+        {"agree": agree[..., j].cpu().numpy(), "disagree": dis[..., j].cpu().numpy(),
+         "edges": edges[..., j].cpu().numpy()}
+        for j in range(k)
+    ]
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -490,14 +531,28 @@ def polarisation_per_step(
     >>> p["group_gap"].tolist(), p["cross_disagreement"].tolist()
     ([[1.0]], [[1.0]])
     """
-    out: dict[str, np.ndarray] = {}
     o = _outputs(outputs, _device(outputs, device))
+    return _polarisation(o, graph, groups, edge_active)[0]
+
+
+def _polarisation(
+    o: torch.Tensor, graph: Graph | None, groups: Any | None, edge_active: Any | None
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
+    """Polarisation measures and the all-edge counts, with one pass over the edges."""
+    out: dict[str, np.ndarray] = {}
+    codes = None if groups is None else group_labels(graph, groups, o.shape[2])
+    counts = None
     if graph is not None:
-        c = edge_opinion_counts(o, graph, edge_active=edge_active, device=device)
-        out["edge_disagreement"] = _ratio(c["disagree"], c["edges"])
-    if groups is not None:
-        codes = group_labels(graph, groups, o.shape[2])
-        m = group_opinions(o, codes, device=device)
+        masks: list[torch.Tensor | None] = [None]
+        if codes is not None:
+            ei = graph.edge_index.cpu().numpy()
+            cross = torch.as_tensor(codes[ei[0]] != codes[ei[1]], device=o.device)
+            masks += [cross, ~cross]
+        cs = _edge_counts(o, graph, edge_active, masks)
+        counts = cs[0]
+        out["edge_disagreement"] = _ratio(counts["disagree"], counts["edges"])
+    if codes is not None:
+        m = group_opinions(o, codes)
         out["group_variance"] = _nanvar(m, axis=-1)
         out["group_bimodality"] = bimodality_coefficient(m, axis=-1)
         with warnings.catch_warnings():
@@ -505,14 +560,9 @@ def polarisation_per_step(
             gap = np.nanmax(m, axis=-1) - np.nanmin(m, axis=-1)
         out["group_gap"] = np.where(np.sum(~np.isnan(m), -1) >= 2, gap, np.nan)
         if graph is not None:
-            ei = graph.edge_index.cpu().numpy()
-            cross = codes[ei[0]] != codes[ei[1]]
-            for name, mask in (("cross_disagreement", cross), ("within_disagreement", ~cross)):
-                c = edge_opinion_counts(
-                    o, graph, edge_active=edge_active, edge_mask=mask, device=device
-                )
-                out[name] = _ratio(c["disagree"], c["edges"])
-    return out
+            out["cross_disagreement"] = _ratio(cs[1]["disagree"], cs[1]["edges"])
+            out["within_disagreement"] = _ratio(cs[2]["disagree"], cs[2]["edges"])
+    return out, counts
 
 
 def opinion_bimodality(outputs: Any, *, device: str | torch.device | None = None) -> np.ndarray:
@@ -759,19 +809,15 @@ def episode_metrics(
     ct = consensus_time(o, threshold=threshold)
     cols["consensus_reached"] = (~np.isnan(ct)).astype(float)
     cols["consensus_time"] = ct
-    if graph is not None:
-        c = edge_opinion_counts(o, graph, edge_active=edge_active)
-        agree, dis = _ratio(c["agree"], c["edges"]), _ratio(c["disagree"], c["edges"])
+    pol, c = _polarisation(o, graph, groups, edge_active)
+    if c is not None:
+        agree = _ratio(c["agree"], c["edges"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             cols["agreement_mean"] = np.nanmean(agree, 1)
         cols["agreement_final"] = agree[:, -1]
-        cols["edge_disagreement_final"] = dis[:, -1]
-    if groups is not None:
-        pol = polarisation_per_step(o, graph, groups=groups, edge_active=edge_active)
-        for k, v in pol.items():
-            if k != "edge_disagreement":
-                cols[f"{k}_final"] = v[:, -1]
+    for k, v in pol.items():
+        cols[f"{k}_final"] = v[:, -1]
     cols["opinion_bimodality"] = opinion_bimodality(o)
     if beliefs is not None:
         cols["lying_rate"] = lying_rate(o, beliefs, flips, belief_frame=belief_frame)
@@ -877,10 +923,10 @@ def over_steps(
         "accuracy": accuracy_per_step(o, truth),
         "entropy": entropy_per_step(o),
     }
-    if graph is not None:
-        per["agreement"] = agreement_per_step(o, graph, edge_active=edge_active)
-    if graph is not None or groups is not None:
-        per.update(polarisation_per_step(o, graph, groups=groups, edge_active=edge_active))
+    pol, c = _polarisation(o, graph, groups, edge_active)
+    if c is not None:
+        per["agreement"] = _ratio(c["agree"], c["edges"])
+    per.update(pol)
     frames = []
     for name, arr in per.items():
         r = bootstrap_ci(arr, runs=runs, n_boot=n_boot, ci=ci, seed=seed)

@@ -121,6 +121,11 @@ def test_input_forms_agree_and_orientation_warning():
     np.testing.assert_allclose(edge_weights(g, dense), w)
     np.testing.assert_allclose(edge_weights(g, torch.as_tensor(w)), w)
     np.testing.assert_allclose(edge_weights(g, (w, np.ones(g.num_nodes))), w)
+    # a nested list is a dense matrix even where N == E (two agents observing each other)
+    g2 = Graph(2, [[0, 1], [1, 0]])
+    np.testing.assert_allclose(edge_weights(g2, [[0.0, 0.4], [0.6, 0.0]]), [0.4, 0.6])
+    with pytest.raises(ValueError, match="self weights"):
+        edge_weights(g, (w, np.ones(3)))
     with pytest.warns(UserWarning, match="orientation"):
         edge_weights(g, dense.T)
     with pytest.raises(ValueError, match="per-edge values"):

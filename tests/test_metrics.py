@@ -417,3 +417,18 @@ def test_bad_inputs_name_the_problem():
         agreement_per_step(np.zeros((1, 1, 4)), g)
     with pytest.raises(ValueError, match="edge_active has shape"):
         agreement_per_step(np.zeros((1, 1, 3)), g, edge_active=np.ones((1, 1, 2), bool))
+
+
+def test_sparse_and_gather_paths_agree_across_chunks(monkeypatch):
+    import socialmarl.metrics as mm
+
+    o, _, _, _, g, groups = _random_case(11, b=9, t=4, n=8)
+    ref = polarisation_per_step(o, g, groups=groups)
+    ones = np.ones((9, 4, g.num_edges), dtype=bool)
+    monkeypatch.setattr(mm, "_CHUNK_ELEMS", 50)  # force several episode chunks on both paths
+    for act in (None, ones):
+        got = polarisation_per_step(o, g, groups=groups, edge_active=act)
+        for k in ref:
+            np.testing.assert_allclose(got[k], ref[k])
+        agree, _ = ref_edge(o, _edges(g))
+        np.testing.assert_allclose(agreement_per_step(o, g, edge_active=act), agree)
