@@ -901,7 +901,7 @@ def test_bluesky_default_seed_layouts_and_unweighted(tmp_path):
     # six-field Failla & Rossetti rows: user, replied, thread_root, reposted, quoted, date
     rows = []
     u0, v0 = ed[0]
-    u1, v1 = ed[1]
+    u1, v1 = next((u, v) for u, v in ed if u != u0)
     rows.append(f"{u0},{v0},{v0},-1,,20240101")      # reply: 1 (thread root not counted)
     rows.append(f"{u0},,,{v0},{v0},20240102")         # repost + quote: 2
     rows.append(f"{u1},-1,{v1},-1,-1,20240103")       # thread root only: 0
@@ -916,7 +916,7 @@ def test_bluesky_default_seed_layouts_and_unweighted(tmp_path):
     assert g.node_attrs["interaction_count"][k] == 3.0
     w = _edge_set(g)
     assert w[(v0, u0)] == 1.0
-    assert g.node_attrs["interaction_count"][lab.index(u1)] == 0.0 or u1 == u0
+    assert g.node_attrs["interaction_count"][lab.index(u1)] == 0.0
     unw = load_bluesky_dump(tmp_path / "fr", num_nodes=20, hops=2, interactions=False)
     assert unw.edge_weight is None and unw.num_nodes <= 20
     # a 'u,v,type' layout counts one per row
