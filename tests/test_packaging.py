@@ -1,0 +1,29 @@
+"""Packaging: every subpackage is listed in pyproject.toml and the bundled data ships."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    tomllib = pytest.importorskip("tomli")
+
+
+def test_every_subpackage_is_listed():
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    listed = set(cfg["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for p in (ROOT / "socialmarl").rglob("__init__.py")
+        if "__pycache__" not in p.parts
+    }
+    missing = found - listed
+    assert not missing, f"add {sorted(missing)} to [tool.setuptools] packages in pyproject.toml"
+    assert cfg["tool"]["setuptools"]["package-dir"]["socialmarl.data"] == "data"
+    assert (ROOT / "data" / "bluesky_sample" / "meta.json").is_file()
