@@ -1,0 +1,255 @@
+"""Exact, batched execution of asynchronous micro-steps.
+
+An asynchronous rule (voter, q-voter, Sznajd, Deffuant) advances one *step* as ``M = N``
+random micro-steps per replica, applied one after another. Micro-step ``k`` of replica
+``r`` *reads* a few agents' opinions (``reads[r, k]``), computes new opinions from them and
+*writes* a few agents (``writes[r, k]``); node id ``N`` means "nothing" (padding, or a
+micro-step that does nothing such as an agent without in-neighbours).
+
+Two engines give the *same* result as applying the micro-steps one by one:
+
+``"sequential"``
+    A loop over the ``M`` micro-steps, each applied to all ``R`` replicas at once (one
+    gather, the rule's arithmetic, one scatter). Best when ``R`` is large on a CPU.
+``"rounds"``
+    A dependency scheduler. Accesses are sorted per (replica, agent) in time order; a
+    micro-step runs in the first round in which every earlier access it depends on has run:
+    a read waits for every earlier write of that agent, a write waits for every earlier
+    read or write of it. Micro-steps of one round touch disjoint agents (apart from shared
+    reads), so a round is one batched gather / compute / scatter. The number of rounds is
+    the length of the longest dependency chain (about 10-30 for N = 1000 on a
+    Barabasi-Albert graph), not ``M``. Best for few replicas, and on GPUs.
+
+``"auto"`` picks ``"rounds"`` on CUDA devices, or for at most 12 replicas when a
+micro-step touches at most 16 agents; ``"sequential"`` otherwise. Both engines are exact,
+so the choice only changes speed (tests check them against each other and against a
+plain-Python loop).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+__all__ = ["ENGINES", "run_micro_steps", "choose_engine"]
+
+ENGINES = ("auto", "sequential", "rounds")
+
+#: On a CPU ``auto`` uses the rounds engine up to this many replicas (the measured
+#: crossover with the sequential engine on a 2-core CPU was 12-16 replicas for the voter,
+#: q-voter and Deffuant rules on a Barabasi-Albert graph with N = 1000) ...
+AUTO_ROUNDS_MAX_REPLICAS = 12
+#: ... and when a micro-step reads and writes at most this many agents (wide writes, as in
+#: the Sznajd rule, make long dependency chains).
+AUTO_ROUNDS_MAX_ACCESSES = 16
+
+Micro = Callable[
+    [torch.Tensor, dict[str, torch.Tensor]], tuple[torch.Tensor, torch.Tensor | None]
+]
+
+
+def choose_engine(engine: str, device: torch.device, replicas: int, accesses: int) -> str:
+    """Resolve ``engine`` ("auto", "sequential" or "rounds") to a concrete engine.
+
+    Examples
+    --------
+    >>> import torch
+    >>> choose_engine("auto", torch.device("cpu"), 1, 2), choose_engine("auto",
+    ...     torch.device("cpu"), 64, 2)
+    ('rounds', 'sequential')
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine={engine!r}; choose one of {list(ENGINES)}")
+    if engine != "auto":
+        return engine
+    if device.type == "cuda" or (
+        replicas <= AUTO_ROUNDS_MAX_REPLICAS and accesses <= AUTO_ROUNDS_MAX_ACCESSES
+    ):
+        return "rounds"
+    return "sequential"
+
+
+def run_micro_steps(
+    x: torch.Tensor,
+    reads: torch.Tensor,
+    writes: torch.Tensor,
+    micro: Micro,
+    aux: dict[str, torch.Tensor] | None = None,
+    engine: str = "auto",
+) -> torch.Tensor:
+    """Apply ``M`` micro-steps per replica in order, exactly, with a batched engine.
+
+    Parameters
+    ----------
+    x : Tensor (R, N)
+        Opinions before the step (not modified).
+    reads : Tensor (R, M, nr) of int64
+        Agents whose opinions micro-step ``k`` reads, in the order ``micro`` expects them;
+        ``N`` for none (the value then read is meaningless and must not be used).
+    writes : Tensor (R, M, nw) of int64
+        Agents micro-step ``k`` may write; ``N`` for none.
+    micro : callable
+        ``micro(values, aux) -> (new, mask)``: ``values`` (K, nr) are the opinions read by
+        ``K`` micro-steps, ``aux`` holds their rows of each ``aux`` tensor, ``new`` (K, nw)
+        the opinions to write (dtype of ``x``) and ``mask`` (K, nw) of bool, or None, which
+        writes to apply (a masked-off write leaves the agent unchanged).
+    aux : dict of Tensor (R, M, ...), optional
+        Per-micro-step inputs of ``micro`` (random numbers, for instance).
+    engine : {"auto", "sequential", "rounds"}
+
+    Returns
+    -------
+    Tensor (R, N)
+        Opinions after the ``M`` micro-steps.
+
+    Examples
+    --------
+    Two micro-steps of a copy rule: agent 0 copies agent 1, then agent 2 copies agent 0.
+
+    >>> import torch
+    >>> x = torch.tensor([[0, 1, 0]])
+    >>> reads, writes = torch.tensor([[[1], [0]]]), torch.tensor([[[0], [2]]])
+    >>> copy = lambda v, aux: (v, None)
+    >>> run_micro_steps(x, reads, writes, copy, engine="rounds").tolist()
+    [[1, 1, 1]]
+    """
+    if x.dim() != 2:
+        raise ValueError(f"x has shape {tuple(x.shape)}; expected (replicas, N)")
+    r, n = x.shape
+    if reads.dim() != 3 or writes.dim() != 3 or reads.shape[:2] != writes.shape[:2]:
+        raise ValueError(
+            f"reads {tuple(reads.shape)} and writes {tuple(writes.shape)} must be (R, M, k) "
+            "with the same R and M"
+        )
+    if reads.shape[0] != r:
+        raise ValueError(f"reads are for {reads.shape[0]} replicas but x has {r}")
+    aux = dict(aux or {})
+    m = reads.shape[1]
+    if m == 0:
+        return x.clone()
+    kind = choose_engine(engine, x.device, r, reads.shape[2] + writes.shape[2])
+    if kind == "sequential":
+        return _sequential(x, reads, writes, micro, aux)
+    return _rounds(x, reads, writes, micro, aux)
+
+
+def _padded(x: torch.Tensor) -> torch.Tensor:
+    r, n = x.shape
+    xp = torch.empty(r, n + 1, dtype=x.dtype, device=x.device)
+    xp[:, :n] = x
+    xp[:, n] = 0
+    return xp.view(-1)
+
+
+def _sequential(
+    x: torch.Tensor,
+    reads: torch.Tensor,
+    writes: torch.Tensor,
+    micro: Micro,
+    aux: dict[str, torch.Tensor],
+) -> torch.Tensor:
+    r, n = x.shape
+    m, nr, nw = reads.shape[1], reads.shape[2], writes.shape[2]
+    dev = x.device
+    xp = _padded(x)
+    off = (torch.arange(r, device=dev) * (n + 1)).view(r, 1, 1)
+    rf = (reads + off).transpose(0, 1).reshape(m, r * nr)  # one contiguous row per micro-step
+    wf = (writes + off).transpose(0, 1).reshape(m, r * nw)
+    sent = (off.view(r, 1) + n).expand(r, nw).reshape(-1)
+    keys = list(aux)
+    auxm = [aux[k].transpose(0, 1).contiguous() for k in keys]
+    empty: dict[str, torch.Tensor] = {}
+    for k in range(m):
+        vals = xp.index_select(0, rf[k]).view(r, nr)
+        new, mask = micro(vals, dict(zip(keys, [a[k] for a in auxm])) if keys else empty)
+        tgt = wf[k] if mask is None else torch.where(mask.reshape(-1), wf[k], sent)
+        xp.index_copy_(0, tgt, new.reshape(-1))
+    return xp.view(r, n + 1)[:, :n].clone()
+
+
+def _rounds(
+    x: torch.Tensor,
+    reads: torch.Tensor,
+    writes: torch.Tensor,
+    micro: Micro,
+    aux: dict[str, torch.Tensor],
+) -> torch.Tensor:
+    r, n = x.shape
+    m, nr, nw = reads.shape[1], reads.shape[2], writes.shape[2]
+    na = nr + nw
+    dev = x.device
+    long = torch.long
+    # ---- accesses that carry dependencies -------------------------------------------------
+    # A read of an agent the same micro-step writes is covered by the write; repeated writes
+    # of one agent within a micro-step count once.
+    rdep = reads.masked_fill((reads.unsqueeze(-1) == writes.unsqueeze(-2)).any(-1), n)
+    if nw > 1:
+        ws = writes.sort(-1).values
+        dup = torch.zeros_like(ws, dtype=torch.bool)
+        dup[..., 1:] = ws[..., 1:] == ws[..., :-1]
+        wdep = ws.masked_fill(dup, n)
+    else:
+        wdep = writes
+    node = torch.cat([rdep, wdep], -1)  # (R, M, na)
+    sentinel = node == n
+    dummy = r * n  # one chain for all "nothing" accesses: always ready
+    chain = (node + (torch.arange(r, device=dev) * n).view(r, 1, 1)).masked_fill(sentinel, dummy)
+    key = chain * m + torch.arange(m, device=dev).view(1, m, 1)
+    skey, order = torch.sort(key.view(-1))
+    a = skey.numel()
+    pos = torch.empty(a, dtype=long, device=dev)
+    pos[order] = torch.arange(a, device=dev)
+    schain = torch.div(skey, m, rounding_mode="floor")
+    nchains = dummy + 1
+    start = torch.searchsorted(schain, torch.arange(nchains, device=dev))
+    chain_end = torch.cat([start[1:], torch.tensor([a], device=dev)])
+    is_w = torch.zeros(na, dtype=torch.bool, device=dev)
+    is_w[nr:] = True
+    sw = is_w.expand(r, m, na).reshape(-1)[order]
+    big = a + 1
+    wpos = torch.where(sw, torch.arange(a, device=dev), torch.full((a,), big, device=dev))
+    at_or_after = torch.flip(torch.cummin(torch.flip(wpos, [0]), 0).values, [0])
+    after = torch.cat([at_or_after[1:], torch.tensor([big], device=dev)])
+    after = torch.where(after < chain_end[schain], after, torch.full_like(after, big))
+    first_w = at_or_after[start.clamp_max(a - 1)]
+    first_w = torch.where(first_w < chain_end, first_w, torch.full_like(first_w, big))
+    first_w[dummy] = big
+    exec_cnt = torch.zeros(nchains, dtype=long, device=dev)
+    c = chain.view(r * m, na)
+    p = pos.view(r * m, na)
+    rel = (p - start[c]).masked_fill(sentinel.view(r * m, na), 0)
+    nxt = after[p]
+    # ---- values ---------------------------------------------------------------------------
+    xp = _padded(x)
+    off = (torch.arange(r, device=dev) * (n + 1)).view(r, 1, 1)
+    rf = (reads + off).view(r * m, nr)
+    wf = (writes + off).view(r * m, nw)
+    sent = (off.view(r, 1) + n).expand(r, m).reshape(r * m, 1)
+    ids = torch.arange(r * m, device=dev).view(-1, 1)
+    # One row per pending micro-step: chains, sorted positions, rank in chain, next write
+    # after each access, flat value indices to read and write, "nothing" index, id.
+    info = torch.cat([c, p, rel, nxt, rf, wf, sent, ids], 1)
+    c_rd, c_wr = slice(0, nr), slice(nr, na)
+    p_rd, rel_wr = slice(na, na + nr), slice(2 * na + nr, 3 * na)
+    nxt_wr = slice(3 * na + nr, 4 * na)
+    v_rd, v_wr = slice(4 * na, 4 * na + nr), slice(4 * na + nr, 5 * na)
+    auxf = {k: v.reshape(r * m, *v.shape[2:]) for k, v in aux.items()}
+    empty: dict[str, torch.Tensor] = {}
+    while info.shape[0]:
+        ready = (first_w[info[:, c_rd]] > info[:, p_rd]).all(1)
+        ready &= (exec_cnt[info[:, c_wr]] == info[:, rel_wr]).all(1)
+        rows = info[ready]
+        info = info[~ready]
+        vals = xp[rows[:, v_rd]]
+        new, mask = micro(vals, {k: v[rows[:, -1]] for k, v in auxf.items()} if auxf else empty)
+        tgt = rows[:, v_wr]
+        if mask is not None:
+            tgt = torch.where(mask, tgt, rows[:, -2:-1])
+        xp.index_copy_(0, tgt.reshape(-1), new.reshape(-1))
+        acc = rows[:, :na].reshape(-1)
+        exec_cnt.index_add_(0, acc, torch.ones_like(acc))
+        first_w.index_copy_(0, rows[:, c_wr].reshape(-1), rows[:, nxt_wr].reshape(-1))
+        exec_cnt[dummy] = 0
+        first_w[dummy] = big
+    return xp.view(r, n + 1)[:, :n].clone()
