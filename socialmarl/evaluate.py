@@ -42,6 +42,8 @@ class EvalRecord:
         Belief heads as ``P(Psi = 1)`` in the environment's labels.
     lying : ndarray of bool, shape (B, T, N)
         Definite guess against the agent's own belief.
+    rewards : ndarray of float32, shape (B, T, N)
+        Reward of every agent at every step.
     signals : ndarray of float32, shape (B, N)
     truth : ndarray of int64, shape (B,)
     flips : ndarray of bool, shape (B, N)
@@ -60,6 +62,7 @@ class EvalRecord:
     outputs: np.ndarray
     beliefs: np.ndarray
     lying: np.ndarray
+    rewards: np.ndarray
     signals: np.ndarray
     truth: np.ndarray
     flips: np.ndarray
@@ -100,6 +103,7 @@ class EvalRecord:
             "lying_rate": float(self.lying.sum() / max(definite.sum(), 1)),
             "ever_lie_fraction": float(self.lying.any(axis=(0, 1)).mean()),
             "wait_rate": float((~definite).mean()),
+            "mean_return": float(self.rewards.sum(1).mean()),
             "signal_accuracy": float(((self.signals > 0.5) == self.truth[:, None]).mean()),
         }
 
@@ -144,6 +148,7 @@ class EvalRecord:
         tmp = folder / ".arrays.tmp.npz"
         np.savez_compressed(
             tmp, outputs=self.outputs, beliefs=self.beliefs, lying=self.lying,
+            rewards=self.rewards,
             signals=self.signals, truth=self.truth, flips=self.flips, accuracy=self.accuracy,
             agreement=self.agreement, entropy=self.entropy, attention=self.attention,
             self_attention=self.self_attention,
@@ -240,7 +245,7 @@ def evaluate(
         obs = game.reset()
         h = policy.initial_state(batch, dev)
         rec: dict[str, list[torch.Tensor]] = {k: [] for k in (
-            "outputs", "beliefs", "lying", "accuracy", "agreement", "entropy")}
+            "outputs", "beliefs", "lying", "rewards", "accuracy", "agreement", "entropy")}
         signals, truth, flips = obs.signal.clone(), game.truth.clone(), obs.flips.clone()
         for _ in range(cfg.episode_length):
             own = obs.to_agent_frame()
@@ -258,9 +263,9 @@ def evaluate(
             self_sum += out.self_attention.double().sum(0)
             count += batch
             env_actions = to_env_actions(actions, own.flips)
-            obs, _, _, info = game.step(env_actions)
+            obs, reward, _, info = game.step(env_actions)
             for k, v in (("outputs", env_actions.to(torch.int8)), ("beliefs", env_belief),
-                         ("lying", lying), ("accuracy", info["accuracy"]),
+                         ("lying", lying), ("rewards", reward), ("accuracy", info["accuracy"]),
                          ("agreement", info["agreement"]), ("entropy", info["entropy"])):
                 rec[k].append(v)
         take = min(batch, episodes - done_eps)
@@ -283,6 +288,7 @@ def evaluate(
         outputs=arrays["outputs"],
         beliefs=arrays["beliefs"].astype(np.float32),
         lying=arrays["lying"],
+        rewards=arrays["rewards"].astype(np.float32),
         signals=arrays["signals"].astype(np.float32),
         truth=arrays["truth"].astype(np.int64),
         flips=arrays["flips"],

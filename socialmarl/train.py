@@ -283,6 +283,8 @@ class Trainer:
         self.sample_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
         self.perm_gen = torch.Generator().manual_seed(cfg.seed + 2)
         self.update = 0
+        self.agent_mask: torch.Tensor | None = None
+        """Optional (N,) bool: only these agents' losses train (the local-Nash check)."""
         self.log_rows: list[dict[str, Any]] = []
         self.obs = self.game.reset()
         self.slices = [
@@ -424,18 +426,24 @@ class Trainer:
                     values.append(out.value)
                     beliefs.append(out.belief)
                     h = out.hidden * (~data["done"][t, idx]).to(out.hidden.dtype)[:, None, None]
-                logits_t = torch.stack(logits)
-                logp_all = torch.log_softmax(logits_t, -1)
-                actions = data["actions"][:, idx]
+                mask = self.agent_mask
+
+                def pick(x: torch.Tensor, mask=mask) -> torch.Tensor:  # (T, b, N, ...)
+                    return x if mask is None else x[:, :, mask]
+
+                logp_all = pick(torch.log_softmax(torch.stack(logits), -1))
+                actions = pick(data["actions"][:, idx])
                 new_logp = logp_all.gather(-1, actions[..., None])[..., 0]
                 entropy = -(logp_all.exp() * logp_all).sum(-1).mean()
-                adv = adv_all[:, idx]
+                adv = pick(adv_all[:, idx])
                 adv = (adv - adv.mean()) / (adv.std() + 1e-8)
                 losses = ppo_losses(
-                    new_logp, data["logp"][:, idx], adv, torch.stack(values),
-                    data["value"][:, idx], ret_all[:, idx], cfg.clip_coef, cfg.clip_value,
+                    new_logp, pick(data["logp"][:, idx]), adv, pick(torch.stack(values)),
+                    pick(data["value"][:, idx]), pick(ret_all[:, idx]), cfg.clip_coef,
+                    cfg.clip_value,
                 )
-                belief_loss = ((torch.stack(beliefs) - data["truth"][:, idx].float()) ** 2).mean()
+                err = pick(torch.stack(beliefs)) - pick(data["truth"][:, idx]).float()
+                belief_loss = (err**2).mean()
                 loss = (losses["policy"] + cfg.vf_coef * losses["value"]
                         - cfg.ent_coef * entropy + cfg.belief_coef * belief_loss)
                 opt.zero_grad(set_to_none=True)
