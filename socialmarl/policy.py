@@ -247,7 +247,7 @@ class AttentionPolicy(nn.Module):
         self.critic = _orthogonal(nn.Linear(hdim, 1), 1.0)
         self.belief_head = _orthogonal(nn.Linear(hdim, 1), 1.0)
         self._scale = 1.0 / math.sqrt(d)
-        self._structure: tuple[tuple, EdgeCSR, torch.Tensor, torch.Tensor] | None = None
+        self._structure: tuple | None = None  # (key, edge_index, EdgeCSR, recv, send)
 
     # ------------------------------------------------------------------ helpers
     def initial_state(self, batch: int, device: str | torch.device | None = None) -> torch.Tensor:
@@ -267,15 +267,18 @@ class AttentionPolicy(nn.Module):
 
     def _edges(self, edge_index: torch.Tensor) -> tuple[EdgeCSR, torch.Tensor, torch.Tensor]:
         """Validated CSR structure and the (E + N) receiver / sender lists, cached."""
-        key = (edge_index.data_ptr(), tuple(edge_index.shape), edge_index.device,
-               edge_index._version, self.num_agents)
-        if self._structure is not None and self._structure[0] == key:
-            return self._structure[1], self._structure[2], self._structure[3]
+        # The cache holds a reference to the tensor, so its memory cannot be reused by
+        # another edge list while cached; in-place edits bump ``_version``.
+        key = (edge_index.data_ptr(), tuple(edge_index.shape), edge_index.stride(),
+               edge_index.device, edge_index._version)
+        hit = self._structure
+        if hit is not None and hit[0] == key and hit[1] is edge_index:
+            return hit[2], hit[3], hit[4]
         csr = EdgeCSR(edge_index, self.num_agents)
         ar = torch.arange(self.num_agents, device=edge_index.device)
         recv = torch.cat([csr.receivers, ar])
         send = torch.cat([csr.senders, ar])
-        self._structure = (key, csr, recv, send)
+        self._structure = (key, edge_index, csr, recv, send)
         return csr, recv, send
 
     def _check(self, obs: Observation, h: torch.Tensor) -> None:
@@ -299,52 +302,60 @@ class AttentionPolicy(nn.Module):
                 "(start from policy.initial_state(B))"
             )
         dev = self.fc1.weight.device
-        if obs.signal.device != dev or h.device != dev:
+        if obs.signal.device != dev or h.device != dev or obs.edge_index.device != dev:
             raise ValueError(
-                f"observation on {obs.signal.device} and hidden state on {h.device} but the "
+                f"observation on {obs.signal.device} (edges on {obs.edge_index.device}) and "
+                f"hidden state on {h.device} but the "
                 f"policy is on {dev}; move them with obs.to(device) and h.to(device)"
             )
 
     # ------------------------------------------------------------------ attention
     def _attend_sparse(self, obs: Observation) -> tuple[torch.Tensor, ...]:
-        """O(B E) attention: (edge weights (B, E), self weights (B, N), output (B, N, d))."""
+        """O(B E) attention: (edge weights (B, E), self weights (B, N), output (B, N, d)).
+
+        Entries ``m`` are the ``E`` edges then the ``N`` self entries, with receiver
+        ``i = recv[m]``, sender ``j = send[m]`` and code ``c`` (``NO_EDGE`` if inactive).
+        With ``o`` the receiver's own code, ``Q``/``K``/``V`` the code (``c``) and id parts
+        of the linear maps, the score is ``(Q_c[o] + Q_id[i]) . K_c[c] + Q_c[o] . K_id[j]
+        + Q_id[i] . K_id[j]``: two look-ups in small tables plus one per-entry term that
+        does not depend on the environment. An inactive edge reads ``-inf`` from the
+        first table, so it gets weight 0 without a separate mask.
+        """
         csr, recv, send = self._edges(obs.edge_index)
         b, n = obs.signal.shape
         e = csr.num_edges
-        wdt = self.value.weight.dtype
         own = obs.own_output
-        codes = obs.edge_codes
-        inactive = codes == NO_EDGE
-        code_ext = torch.cat([codes.clamp(max=WAIT), own], 1)  # (B, E + N)
+        code_ext = torch.cat([obs.edge_codes, own], 1)  # (B, E + N), codes 0..3
+        own_recv = own.index_select(1, recv)  # (B, E + N): receiver's own code
         cemb, iemb = self.code_embed.weight, self.id_embed.weight
         # v_m = W_v (E_code[c_m] + E_id[j_m]) + b_v = V_code[c_m] + V_id[j_m]
         v_code = cemb @ self.value.weight.t()  # (3, d)
         v_id = torch.addmm(self.value.bias, iemb, self.value.weight.t())  # (N, d)
+        ninf_col = cemb.new_full((1,), float("-inf"))
         if self.query is not None:
-            q_code = cemb @ self.query.weight.t()
-            q_id = torch.addmm(self.query.bias, iemb, self.query.weight.t())
+            sc = self._scale
+            q_code = cemb @ self.query.weight.t() * sc  # the 1/sqrt(d) folded into q
+            q_id = torch.addmm(self.query.bias, iemb, self.query.weight.t()) * sc
             k_code = cemb @ self.key.weight.t()
             k_id = torch.addmm(self.key.bias, iemb, self.key.weight.t())
-            q = nn.functional.embedding(own, q_code) + q_id  # (B, N, d) own tokens' queries
-            # score = q_i . K_code[c] + Q_code[o_i] . K_id[j] + Q_id[i] . K_id[j]
-            qk_code = (q @ k_code.t()).reshape(-1)  # (B * N * 3)
-            offs = torch.arange(b, device=own.device)[:, None]
-            idx1 = (offs * n + recv[None, :]) * _NUM_TOKEN_CODES + code_ext
-            s1 = qk_code.index_select(0, idx1.reshape(-1)).view(b, -1)
-            qk_own = (q_code @ k_id.t()).reshape(-1)  # (3 * N)
-            idx2 = own.index_select(1, recv) * n + send[None, :]
-            s2 = qk_own.index_select(0, idx2.reshape(-1)).view(b, -1)
-            s3 = (q_id.index_select(0, recv) * k_id.index_select(0, send)).sum(-1)  # (E + N)
-            scores = (s1 + s2 + s3) * self._scale
+            t_own_id_code = (q_code[:, None, :] + q_id[None, :, :]) @ k_code.t()  # (3, N, 3)
+            table_a = torch.cat([t_own_id_code, ninf_col.expand(3, n, 1)], 2)  # (3, N, 4)
+            table_b = q_code @ k_id.t()  # (3, N)
+            s_ids = (q_id.index_select(0, recv) * k_id.index_select(0, send)).sum(-1)
+            idx_a = own_recv * (n * NUM_CODES) + (recv * NUM_CODES)[None, :] + code_ext
+            idx_b = own_recv * n + send[None, :]
+            scores = (table_a.reshape(-1).index_select(0, idx_a.reshape(-1))
+                      + table_b.reshape(-1).index_select(0, idx_b.reshape(-1))).view(b, -1)
+            scores = scores + s_ids
         else:
-            scores = torch.zeros(b, e + n, device=own.device, dtype=wdt)
-        mask = torch.cat([inactive, torch.zeros_like(own, dtype=torch.bool)], 1)
-        scores = scores.masked_fill(mask, float("-inf"))
+            table = torch.cat([cemb.new_zeros(_NUM_TOKEN_CODES), ninf_col])
+            scores = table.index_select(0, code_ext.reshape(-1)).view(b, -1)
         weights = segment_softmax(scores, recv, n)  # (B, E + N)
         a_edge, a_self = weights[:, :e], weights[:, e:]
-        # sum_m a_m V_code[c_m]: total weight per (receiver, code), times the 3-row table
-        per_code = _code_weights(weights, recv, code_ext, n)
-        out = per_code @ v_code + edge_matmul(a_edge, v_id, csr) + a_self.unsqueeze(-1) * v_id
+        # sum_m a_m V_code[c_m]: total weight per (receiver, code) times the code table
+        per_code = _code_weights(weights, recv, code_ext, n)  # (B, N, 4)
+        v_code4 = torch.cat([v_code, v_code.new_zeros(1, v_code.shape[1])])
+        out = per_code @ v_code4 + edge_matmul(a_edge, v_id, csr) + a_self.unsqueeze(-1) * v_id
         return a_edge, a_self, out
 
     def _attend_dense(self, obs: Observation) -> tuple[torch.Tensor, ...]:
@@ -416,9 +427,10 @@ class AttentionPolicy(nn.Module):
 
 def _code_weights(weights: torch.Tensor, recv: torch.Tensor, code_ext: torch.Tensor,
                   n: int) -> torch.Tensor:
-    """``(B, N, 3)`` total weight each receiver puts on tokens of each output code."""
+    """``(B, N, 4)`` total weight each receiver puts on tokens of each code (0, 1, wait,
+    and the always-zero weight of inactive edges)."""
     b = weights.shape[0]
-    offs = torch.arange(b, device=weights.device)[:, None] * (n * _NUM_TOKEN_CODES)
-    flat = (offs + recv[None, :] * _NUM_TOKEN_CODES + code_ext).reshape(-1)
-    out = weights.new_zeros(b * n * _NUM_TOKEN_CODES).index_add(0, flat, weights.reshape(-1))
-    return out.view(b, n, _NUM_TOKEN_CODES)
+    offs = torch.arange(b, device=weights.device)[:, None] * (n * NUM_CODES)
+    flat = (offs + (recv * NUM_CODES)[None, :] + code_ext).reshape(-1)
+    out = weights.new_zeros(b * n * NUM_CODES).index_add(0, flat, weights.reshape(-1))
+    return out.view(b, n, NUM_CODES)

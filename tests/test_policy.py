@@ -384,3 +384,24 @@ def test_rollout_with_the_game():
         obs, _, done, _ = game.step(to_env_actions(act.view(3, 40), own.flips))
         h = out.hidden * (~done)[:, None, None]
         assert torch.isfinite(out.belief).all() and ((out.belief > 0) & (out.belief < 1)).all()
+
+
+def test_edge_structure_cache_follows_the_graph():
+    """Alternating between graphs of the same size never reuses a stale edge structure."""
+    policy = AttentionPolicy(16, hidden=8)
+    h = policy.initial_state(2)
+    for seed in (0, 1, 0, 2):
+        obs = random_obs(16, 2, seed=seed)
+        _close(policy(obs, h), policy(obs, h, dense=True), atol=2e-5)
+    # in-place edit of the edge list: ring neighbours i +- 1 become i +- 2
+    ei = ring_graph(16).edge_index.clone()
+    gen = torch.Generator().manual_seed(0)
+    obs = Observation(torch.randn(2, 16, generator=gen),
+                      torch.randint(0, 3, (2, 16), generator=gen), None,
+                      torch.zeros(2, dtype=torch.long), torch.zeros(2, 16, dtype=torch.bool),
+                      ei).to_agent_frame()
+    first = policy(obs, h)
+    step = (ei[0] - ei[1] + 8) % 16 - 8  # +-1
+    ei[0] = (ei[1] + 2 * step) % 16
+    _close(policy(obs, h), policy(obs, h, dense=True), atol=2e-5)
+    assert not torch.allclose(policy(obs, h).attention, first.attention)

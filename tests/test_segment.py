@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from socialmarl import segment
 from socialmarl.segment import (
     EdgeCSR,
     edge_matmul,
@@ -116,18 +117,20 @@ def _random_edges(n: int, p: float, seed: int) -> torch.Tensor:
     return torch.tensor(pairs, dtype=torch.long).reshape(-1, 2).T.contiguous()
 
 
+@pytest.mark.parametrize("fused", [True, False])
 @pytest.mark.parametrize("seed", [0, 1])
-def test_edge_matmul_matches_loop_and_gradcheck(seed):
-    n = 11
-    ei = _random_edges(n, 0.25, seed)  # sorted by receiver by construction
+def test_edge_matmul_matches_loop_and_gradcheck(seed, fused, monkeypatch):
+    monkeypatch.setattr(segment, "_FUSED_SAMPLED_DOT", fused)
+    n, nb = 7, 2
+    ei = _random_edges(n, 0.35, seed)  # sorted by receiver by construction
     csr = EdgeCSR(ei, n)
     g = torch.Generator().manual_seed(seed)
-    w = torch.randn(3, csr.num_edges, generator=g, dtype=torch.float64, requires_grad=True)
-    x = torch.randn(n, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(nb, csr.num_edges, generator=g, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(n, 3, generator=g, dtype=torch.float64, requires_grad=True)
     y = edge_matmul(w, x, csr).detach().numpy()
-    ref = np.zeros((3, n, 4))
+    ref = np.zeros((nb, n, 3))
     src, dst = ei[0].numpy(), ei[1].numpy()
-    for b in range(3):
+    for b in range(nb):
         for e in range(len(src)):
             ref[b, dst[e]] += w[b, e].item() * x[src[e]].detach().numpy()
     np.testing.assert_allclose(y, ref, atol=1e-12)
