@@ -240,6 +240,8 @@ def _rounds(
         ready = (first_w[info[:, c_rd]] > info[:, p_rd]).all(1)
         ready &= (exec_cnt[info[:, c_wr]] == info[:, rel_wr]).all(1)
         rows = info[ready]
+        if rows.shape[0] == 0:  # cannot happen: the earliest pending micro-step is ready
+            raise RuntimeError("the rounds engine found no runnable micro-step (a bug)")
         info = info[~ready]
         vals = xp[rows[:, v_rd]]
         new, mask = micro(vals, {k: v[rows[:, -1]] for k, v in auxf.items()} if auxf else empty)
