@@ -34,6 +34,17 @@ from socialmarl.rules import (
     simulate,
     to_guess,
 )
+from socialmarl.rules.engines import run_copy_steps
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """These tensors are tiny: one thread avoids OpenMP spin-waiting on a busy machine."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
 
 # ------------------------------------------------------------------ graphs and helpers
 
@@ -209,7 +220,7 @@ def ref_hk(x, nbrs, eps):
 
 
 @pytest.mark.parametrize("graph", GRAPHS, ids=lambda g: g.name)
-@pytest.mark.parametrize("engine", ["sequential", "rounds"])
+@pytest.mark.parametrize("engine", ["sequential", "rounds", "auto"])  # auto: pointer jumping
 def test_voter_async_matches_reference(graph, engine):
     traj, draws, _ = run_manual(Voter(), graph, 4, 3, seed=5, engine=engine)
     nbrs = in_neighbours(graph)
@@ -325,6 +336,19 @@ def test_hk_matches_reference():
                 np.testing.assert_allclose(traj[r, t + 1].numpy(), x, atol=1e-12)
 
 
+def test_hk_replica_blocks_match_reference():
+    graph = GRAPHS[0]
+    nbrs = in_neighbours(graph)
+    rule = HegselmannKrause(epsilon=0.3)
+    rule.cpu_block = 2  # 5 replicas run as blocks of 2, 2 and 1
+    traj = simulate(rule, graph, 3, replicas=5, seed=13, dtype=torch.float64)
+    for r in range(5):
+        x = traj[r, 0].tolist()
+        for t in range(3):
+            x = ref_hk(x, nbrs, 0.3)
+            np.testing.assert_allclose(traj[r, t + 1].numpy(), x, atol=1e-12)
+
+
 def test_truth_seeking_matches_reference():
     graph = random_graph(25, 0.2, 7)
     nbrs = in_neighbours(graph)
@@ -363,6 +387,24 @@ def test_engines_agree_on_a_larger_graph(rule):
     a = simulate(rule, graph, 3, replicas=5, seed=2, engine="sequential", dtype=dt)
     b = simulate(rule, graph, 3, replicas=5, seed=2, engine="rounds", dtype=dt)
     assert torch.equal(a, b)
+
+
+def test_copy_steps_equal_sequential_engine_on_long_chains():
+    # few agents and many micro-steps make long who-copied-whom chains
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 50, (4, 6), generator=gen)
+    src = torch.randint(0, 6, (4, 300), generator=gen)
+    dst = torch.randint(0, 7, (4, 300), generator=gen)  # 6 = "nothing"
+    src = torch.where(dst < 6, src, 6)
+    seq = run_micro_steps(x, src[..., None], dst[..., None], lambda v, a: (v, None), None,
+                          "sequential")
+    assert torch.equal(run_copy_steps(x, src, dst), seq)
+    expect = x.tolist()
+    for r in range(4):
+        for s_, d_ in zip(src[r].tolist(), dst[r].tolist()):
+            if d_ < 6:
+                expect[r][d_] = expect[r][s_]
+    assert seq.tolist() == expect
 
 
 def test_run_micro_steps_masked_writes_and_order():

@@ -179,10 +179,10 @@ def pick_in_neighbour(
     n, e = ctx.num_nodes, ctx.num_edges
     if e == 0:
         return torch.full_like(agents, n)
-    d = ctx.in_degree_f[agents]
+    d = ctx.in_degree_f.take(agents)
     k = torch.minimum((u * d).floor(), d - 1).clamp_min(0).long()
-    edge = (ctx.rowptr[agents] + k).clamp_max(e - 1)
-    nb = ctx.senders[edge]
+    edge = (ctx.rowptr.take(agents) + k).clamp_max(e - 1)
+    nb = ctx.senders.take(edge)
     return torch.where(d > 0, nb, torch.full_like(nb, n))
 
 

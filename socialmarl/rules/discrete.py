@@ -18,7 +18,7 @@ from typing import ClassVar
 import torch
 
 from .base import Rule, RuleContext, _check_choice, _check_prob, pick_in_neighbour
-from .engines import run_micro_steps
+from .engines import AUTO_COPY_MAX_REPLICAS, run_copy_steps, run_micro_steps
 
 __all__ = ["Voter", "QVoter", "MajorityRule", "Sznajd"]
 
@@ -53,6 +53,10 @@ class Voter(Rule):
     on ``0..N-1`` and ``u`` (R, N) float64 uniform on [0, 1); micro-step ``k`` picks agent
     ``agent[:, k]`` and its in-neighbour slot ``min(floor(u * deg), deg - 1)`` (in-neighbours
     in increasing id order). Synchronous: ``u`` (R, N), one per agent.
+
+    With ``engine="auto"`` an asynchronous step is resolved by pointer jumping
+    (:func:`~socialmarl.rules.engines.run_copy_steps`) for up to 32 replicas or on CUDA, and
+    by the sequential engine otherwise; all engines give the same result.
 
     Examples
     --------
@@ -89,6 +93,10 @@ class Voter(Rule):
         agent = draws["agent"]
         nb = pick_in_neighbour(ctx, agent, draws["u"])
         writes = torch.where(nb < n, agent, torch.full_like(agent, n))
+        if engine == "auto" and (
+            x.device.type == "cuda" or x.shape[0] <= AUTO_COPY_MAX_REPLICAS
+        ):
+            return run_copy_steps(x, nb, writes)  # the same result, with fewer operations
         return run_micro_steps(x, nb.unsqueeze(-1), writes.unsqueeze(-1), _copy, None, engine)
 
 

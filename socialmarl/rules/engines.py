@@ -23,7 +23,8 @@ Two engines give the *same* result as applying the micro-steps one by one:
 ``"auto"`` picks ``"rounds"`` on CUDA devices, or for at most 12 replicas when a
 micro-step touches at most 16 agents; ``"sequential"`` otherwise. Both engines are exact,
 so the choice only changes speed (tests check them against each other and against a
-plain-Python loop).
+plain-Python loop). Pure copy micro-steps (the voter model) have a third exact path,
+:func:`run_copy_steps`, which resolves who-copied-whom chains by pointer jumping.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from collections.abc import Callable
 
 import torch
 
-__all__ = ["ENGINES", "run_micro_steps", "choose_engine"]
+__all__ = ["ENGINES", "run_micro_steps", "run_copy_steps", "choose_engine"]
 
 ENGINES = ("auto", "sequential", "rounds")
 
@@ -43,6 +44,9 @@ AUTO_ROUNDS_MAX_REPLICAS = 12
 #: ... and when a micro-step reads and writes at most this many agents (wide writes, as in
 #: the Sznajd rule, make long dependency chains).
 AUTO_ROUNDS_MAX_ACCESSES = 16
+#: The voter's copy micro-steps use :func:`run_copy_steps` up to this many replicas on a CPU
+#: (measured crossover with the sequential engine: 32-64 replicas).
+AUTO_COPY_MAX_REPLICAS = 32
 
 Micro = Callable[
     [torch.Tensor, dict[str, torch.Tensor]], tuple[torch.Tensor, torch.Tensor | None]
@@ -237,13 +241,13 @@ def _rounds(
     auxf = {k: v.reshape(r * m, *v.shape[2:]) for k, v in aux.items()}
     empty: dict[str, torch.Tensor] = {}
     while info.shape[0]:
-        ready = (first_w[info[:, c_rd]] > info[:, p_rd]).all(1)
-        ready &= (exec_cnt[info[:, c_wr]] == info[:, rel_wr]).all(1)
+        ready = (first_w.take(info[:, c_rd]) > info[:, p_rd]).all(1)
+        ready &= (exec_cnt.take(info[:, c_wr]) == info[:, rel_wr]).all(1)
         rows = info[ready]
         if rows.shape[0] == 0:  # cannot happen: the earliest pending micro-step is ready
             raise RuntimeError("the rounds engine found no runnable micro-step (a bug)")
         info = info[~ready]
-        vals = xp[rows[:, v_rd]]
+        vals = xp.take(rows[:, v_rd])
         new, mask = micro(vals, {k: v[rows[:, -1]] for k, v in auxf.items()} if auxf else empty)
         tgt = rows[:, v_wr]
         if mask is not None:
@@ -255,3 +259,60 @@ def _rounds(
         exec_cnt[dummy] = 0
         first_w[dummy] = big
     return xp.view(r, n + 1)[:, :n].clone()
+
+
+def run_copy_steps(x: torch.Tensor, src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
+    """Apply micro-steps "agent ``dst[r, k]`` takes the opinion of agent ``src[r, k]``" in order.
+
+    The exact result of the asynchronous voter step, found without a loop over micro-steps:
+    the value micro-step ``k`` writes is the value ``src[r, k]`` held just before ``k``, that
+    is the value written by the last earlier micro-step into ``src[r, k]`` (found by one
+    sort and a binary search), or its initial value if there is none. These "copied from"
+    links form chains that pointer jumping resolves in ``log2(chain length)`` rounds.
+    ``dst = N`` marks a micro-step that does nothing.
+
+    Parameters
+    ----------
+    x : Tensor (R, N)
+    src, dst : Tensor (R, M) of int64
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([[0, 1, 0]])
+    >>> run_copy_steps(x, torch.tensor([[1, 0, 2]]), torch.tensor([[0, 2, 1]])).tolist()
+    [[1, 1, 1]]
+    """
+    r, n = x.shape
+    m = src.shape[1]
+    dev = x.device
+    if m == 0:
+        return x.clone()
+    off = (torch.arange(r, device=dev) * (n + 1)).view(r, 1)
+    k = torch.arange(m, device=dev).view(1, m)
+    valid = dst < n
+    big = r * (n + 1) * m + m
+    wkey = torch.where(valid, (dst + off) * m + k, big).view(-1)
+    skey, order = torch.sort(wkey)
+    sgrp = torch.div(skey, m, rounding_mode="floor")
+    # last earlier write into src[r, k]: the largest key below (src group, k)
+    sflat = (src + off).view(-1)
+    pos = torch.searchsorted(skey, (sflat * m + k.expand(r, m).reshape(-1))) - 1
+    posc = pos.clamp_min(0)
+    ptr = torch.where((pos >= 0) & (sgrp.take(posc) == sflat), order.take(posc), -1)
+    val = _padded(x).take(sflat)
+    while True:
+        active = ptr >= 0
+        if not bool(active.any()):
+            break
+        p = ptr.clamp_min(0)
+        pp = ptr.take(p)
+        done = active & (pp < 0)
+        val = torch.where(done, val.take(p), val)
+        ptr = torch.where(done, -1, torch.where(active, pp, ptr))
+    # final value of each agent: what its last writer wrote, else unchanged
+    grp = (torch.arange(n, device=dev).view(1, n) + off).view(-1)
+    last = torch.searchsorted(skey, (grp + 1) * m) - 1
+    lastc = last.clamp_min(0)
+    has = (last >= 0) & (sgrp.take(lastc) == grp)
+    return torch.where(has, val.take(order.take(lastc)), x.reshape(-1)).view(r, n)
