@@ -142,7 +142,14 @@ class DeGroot(Rule):
         w[ctx.receivers, ctx.senders] = e
         return w
 
-    def step(self, x, ctx, draws, episode=None, engine="auto"):
+    def step(
+        self,
+        x: torch.Tensor,
+        ctx: RuleContext,
+        draws: dict[str, torch.Tensor],
+        episode: dict[str, torch.Tensor] | None = None,
+        engine: str = "auto",
+    ) -> torch.Tensor:
         s, m = _weights(ctx, self.weighted, self.self_weight, x.dtype)
         return _mix(x, s, m)
 
@@ -223,13 +230,23 @@ class FriedkinJohnsen(Rule):
             where = f" (agent {k})" if arr.ndim else ""
             raise ValueError(f"{name}={v!r}{where} is outside [0, 1]")
 
-    def step(self, x, ctx, draws, episode=None, engine="auto"):
+    def step(
+        self,
+        x: torch.Tensor,
+        ctx: RuleContext,
+        draws: dict[str, torch.Tensor],
+        episode: dict[str, torch.Tensor] | None = None,
+        engine: str = "auto",
+    ) -> torch.Tensor:
         if not episode or "initial" not in episode:
             raise ValueError(
                 "Friedkin-Johnsen needs the initial opinions: pass episode={'initial': x0} "
                 "(simulate does this for you)"
             )
-        s = _stubbornness_tensor(self.stubbornness, ctx.num_nodes, ctx.device).to(x.dtype)
+        s = ctx.cached(
+            ("stubbornness", self.stubbornness, x.dtype),
+            lambda: _stubbornness_tensor(self.stubbornness, ctx.num_nodes, ctx.device).to(x.dtype),
+        )
         sw, m = _weights(ctx, self.weighted, self.self_weight, x.dtype)
         return s * episode["initial"].to(x.dtype) + (1 - s) * _mix(x, sw, m)
 
@@ -306,7 +323,9 @@ class Deffuant(Rule):
         if not isinstance(self.symmetric, bool):
             raise TypeError(f"symmetric={self.symmetric!r} must be True or False")
 
-    def draw(self, ctx, replicas, generator):
+    def draw(
+        self, ctx: RuleContext, replicas: int, generator: torch.Generator
+    ) -> dict[str, torch.Tensor]:
         n = ctx.num_nodes
         if self.selection == "edge":
             e = max(ctx.num_edges, 1)
@@ -328,7 +347,14 @@ class Deffuant(Rule):
 
         return micro
 
-    def step(self, x, ctx, draws, episode=None, engine="auto"):
+    def step(
+        self,
+        x: torch.Tensor,
+        ctx: RuleContext,
+        draws: dict[str, torch.Tensor],
+        episode: dict[str, torch.Tensor] | None = None,
+        engine: str = "auto",
+    ) -> torch.Tensor:
         n = ctx.num_nodes
         if self.selection == "edge":
             if ctx.num_edges == 0:
@@ -383,7 +409,14 @@ class HegselmannKrause(Rule):
     #: arrays stay in cache (about 3x faster at 1024 replicas).
     cpu_block: ClassVar[int] = 64
 
-    def step(self, x, ctx, draws, episode=None, engine="auto"):
+    def step(
+        self,
+        x: torch.Tensor,
+        ctx: RuleContext,
+        draws: dict[str, torch.Tensor],
+        episode: dict[str, torch.Tensor] | None = None,
+        engine: str = "auto",
+    ) -> torch.Tensor:
         if ctx.num_edges == 0:
             return x.clone()
         if x.device.type == "cpu" and x.shape[0] > self.cpu_block:

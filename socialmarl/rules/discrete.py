@@ -77,13 +77,22 @@ class Voter(Rule):
         if not isinstance(self.asynchronous, bool):
             raise TypeError(f"asynchronous={self.asynchronous!r} must be True or False")
 
-    def draw(self, ctx: RuleContext, replicas: int, generator: torch.Generator):
+    def draw(
+        self, ctx: RuleContext, replicas: int, generator: torch.Generator
+    ) -> dict[str, torch.Tensor]:
         if self.asynchronous:
             agent = _agents(replicas, ctx, generator)
             return {"agent": agent, "u": _uniform((replicas, ctx.num_nodes), ctx, generator)}
         return {"u": _uniform((replicas, ctx.num_nodes), ctx, generator)}
 
-    def step(self, x, ctx, draws, episode=None, engine="auto"):
+    def step(
+        self,
+        x: torch.Tensor,
+        ctx: RuleContext,
+        draws: dict[str, torch.Tensor],
+        episode: dict[str, torch.Tensor] | None = None,
+        engine: str = "auto",
+    ) -> torch.Tensor:
         n = ctx.num_nodes
         if not self.asynchronous:
             agents = torch.arange(n, device=ctx.device).expand_as(draws["u"])
@@ -149,6 +158,7 @@ class QVoter(Rule):
     noise: str = "nonconformity"
     name: ClassVar[str] = "qvoter"
     binary: ClassVar[bool] = True
+    asynchronous: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         if isinstance(self.q, bool) or not isinstance(self.q, int) or self.q < 1:
@@ -156,9 +166,9 @@ class QVoter(Rule):
         self.epsilon = _check_prob("epsilon", self.epsilon)
         _check_choice("noise", self.noise, ("nonconformity", "independence"))
 
-    asynchronous: ClassVar[bool] = True
-
-    def draw(self, ctx, replicas, generator):
+    def draw(
+        self, ctx: RuleContext, replicas: int, generator: torch.Generator
+    ) -> dict[str, torch.Tensor]:
         n = ctx.num_nodes
         return {
             "agent": _agents(replicas, ctx, generator),
@@ -178,7 +188,14 @@ class QVoter(Rule):
             new = torch.where(event, coin, torch.where(unanimous, panel[:, 0], own))
         return new.unsqueeze(1), None
 
-    def step(self, x, ctx, draws, episode=None, engine="auto"):
+    def step(
+        self,
+        x: torch.Tensor,
+        ctx: RuleContext,
+        draws: dict[str, torch.Tensor],
+        episode: dict[str, torch.Tensor] | None = None,
+        engine: str = "auto",
+    ) -> torch.Tensor:
         n = ctx.num_nodes
         agent = draws["agent"]
         panel = pick_in_neighbour(ctx, agent.unsqueeze(-1).expand_as(draws["u"]), draws["u"])
@@ -232,12 +249,21 @@ class MajorityRule(Rule):
         if not isinstance(self.include_self, bool):
             raise TypeError(f"include_self={self.include_self!r} must be True or False")
 
-    def draw(self, ctx, replicas, generator):
+    def draw(
+        self, ctx: RuleContext, replicas: int, generator: torch.Generator
+    ) -> dict[str, torch.Tensor]:
         if self.tie == "random":
             return {"coin": _uniform((replicas, ctx.num_nodes), ctx, generator)}
         return {}
 
-    def step(self, x, ctx, draws, episode=None, engine="auto"):
+    def step(
+        self,
+        x: torch.Tensor,
+        ctx: RuleContext,
+        draws: dict[str, torch.Tensor],
+        episode: dict[str, torch.Tensor] | None = None,
+        engine: str = "auto",
+    ) -> torch.Tensor:
         r, n = x.shape
         ones = torch.zeros(r, n, dtype=torch.long, device=x.device)
         ones.index_add_(1, ctx.receivers, x[:, ctx.senders].long())
@@ -280,10 +306,11 @@ class Sznajd(Rule):
 
     name: ClassVar[str] = "sznajd"
     binary: ClassVar[bool] = True
-
     asynchronous: ClassVar[bool] = True
 
-    def draw(self, ctx, replicas, generator):
+    def draw(
+        self, ctx: RuleContext, replicas: int, generator: torch.Generator
+    ) -> dict[str, torch.Tensor]:
         e = max(ctx.num_edges, 1)
         edge = torch.randint(0, e, (replicas, ctx.num_nodes), generator=generator,
                              device=ctx.device)
@@ -297,7 +324,14 @@ class Sznajd(Rule):
 
         return micro
 
-    def step(self, x, ctx, draws, episode=None, engine="auto"):
+    def step(
+        self,
+        x: torch.Tensor,
+        ctx: RuleContext,
+        draws: dict[str, torch.Tensor],
+        episode: dict[str, torch.Tensor] | None = None,
+        engine: str = "auto",
+    ) -> torch.Tensor:
         if ctx.num_edges == 0:
             return x.clone()
         edge = draws["edge"]

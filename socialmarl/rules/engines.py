@@ -20,7 +20,7 @@ Two engines give the *same* result as applying the micro-steps one by one:
     the length of the longest dependency chain (about 10-30 for N = 1000 on a
     Barabasi-Albert graph), not ``M``. Best for few replicas, and on GPUs.
 
-``"auto"`` picks ``"rounds"`` on CUDA devices, or for at most 12 replicas when a
+``"auto"`` picks ``"rounds"`` on CUDA devices, or for at most 20 replicas when a
 micro-step touches at most 16 agents; ``"sequential"`` otherwise. Both engines are exact,
 so the choice only changes speed (tests check them against each other and against a
 plain-Python loop). Pure copy micro-steps (the voter model) have a third exact path,
@@ -38,9 +38,9 @@ __all__ = ["ENGINES", "run_micro_steps", "run_copy_steps", "choose_engine"]
 ENGINES = ("auto", "sequential", "rounds")
 
 #: On a CPU ``auto`` uses the rounds engine up to this many replicas (the measured
-#: crossover with the sequential engine on a 2-core CPU was 12-16 replicas for the voter,
-#: q-voter and Deffuant rules on a Barabasi-Albert graph with N = 1000) ...
-AUTO_ROUNDS_MAX_REPLICAS = 12
+#: crossover with the sequential engine, one thread, was 16-32 replicas for the q-voter and
+#: Deffuant rules on a Barabasi-Albert graph with N = 1000; see benchmarks/RULES.md) ...
+AUTO_ROUNDS_MAX_REPLICAS = 20
 #: ... and when a micro-step reads and writes at most this many agents (wide writes, as in
 #: the Sznajd rule, make long dependency chains).
 AUTO_ROUNDS_MAX_ACCESSES = 16

@@ -75,7 +75,9 @@ class TruthSeeking(Rule):
         self.sigma = _check_nonneg("sigma", self.sigma)
         self.p_signal = _check_prob("p_signal", self.p_signal)
 
-    def episode(self, ctx: RuleContext, replicas: int, generator: torch.Generator):
+    def episode(
+        self, ctx: RuleContext, replicas: int, generator: torch.Generator
+    ) -> dict[str, torch.Tensor]:
         n, dev = ctx.num_nodes, ctx.device
         truth = torch.randint(0, 2, (replicas,), generator=generator, device=dev)
         eps = torch.randn(replicas, n, generator=generator, device=dev, dtype=torch.float64)
@@ -99,7 +101,7 @@ class TruthSeeking(Rule):
             return s / self.sigma**2
         return torch.sign(s) * 1e12
 
-    def _signal(self, episode, x_shape) -> torch.Tensor:
+    def _signal(self, episode: dict[str, torch.Tensor] | None, x_shape) -> torch.Tensor:
         if not episode or "signal" not in episode:
             raise ValueError(
                 "truth seeking needs the private signals: pass episode={'truth': ..., "
@@ -113,13 +115,27 @@ class TruthSeeking(Rule):
             )
         return sig
 
-    def initial(self, ctx, replicas, generator, dtype, episode=None):
+    def initial(
+        self,
+        ctx: RuleContext,
+        replicas: int,
+        generator: torch.Generator,
+        dtype: torch.dtype,
+        episode: dict[str, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
         llr = self.evidence(self._signal(episode, (replicas, ctx.num_nodes)))
         coin = torch.rand(replicas, ctx.num_nodes, generator=generator, device=ctx.device,
                           dtype=torch.float64) < 0.5
         return torch.where(llr > 0, 1, torch.where(llr < 0, 0, coin.long())).to(dtype)
 
-    def step(self, x, ctx, draws, episode=None, engine="auto"):
+    def step(
+        self,
+        x: torch.Tensor,
+        ctx: RuleContext,
+        draws: dict[str, torch.Tensor],
+        episode: dict[str, torch.Tensor] | None = None,
+        engine: str = "auto",
+    ) -> torch.Tensor:
         llr = self.evidence(self._signal(episode, x.shape))
         r, n = x.shape
         vote = torch.zeros(r, n, dtype=torch.float64, device=x.device)
