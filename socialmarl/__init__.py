@@ -86,6 +86,22 @@ from .networks.stats import (
 )
 from .observation import GUESS_0, GUESS_1, NO_EDGE, WAIT, Observation, flip_codes, to_env_actions
 from .policy import AttentionPolicy, PolicyConfig, PolicyOutput, attention_matrix
+from .rules import (
+    RULES,
+    Deffuant,
+    DeGroot,
+    FriedkinJohnsen,
+    HegselmannKrause,
+    MajorityRule,
+    QVoter,
+    Sznajd,
+    TruthSeeking,
+    Voter,
+    make_rule,
+    score_opinions,
+    to_guess,
+)
+from .rules import simulate as simulate_rule
 from .train import TrainConfig, Trainer, load_population, train
 
 __version__ = "0.1.0"
@@ -105,7 +121,7 @@ def __getattr__(name: str):
     """Load matplotlib-backed plotting (and other heavy submodules) on first use."""
     if name in _LAZY_PLOTS:
         return getattr(_import_module(".plots", __name__), name)
-    if name in ("plots", "importance", "rules", "cli", "widgets"):
+    if name in ("plots", "cli", "widgets", "nash"):
         return _import_module(f".{name}", __name__)
     raise AttributeError(f"module 'socialmarl' has no attribute {name!r}")
 
@@ -140,6 +156,10 @@ __all__ = [
     # analysis
     "metrics", "networks", "summarise", "episode_metrics", "over_steps", "sweep_table",
     "AttentionFit", *_LAZY_PLOTS,
+    # classic rules
+    "RULES", "Voter", "QVoter", "MajorityRule", "Sznajd", "DeGroot", "FriedkinJohnsen",
+    "Deffuant", "HegselmannKrause", "TruthSeeking", "make_rule", "score_opinions", "to_guess",
+    "simulate_rule",
     # config helpers
     "atomic_write_text", "config_from_dict", "config_to_dict", "field_docs", "load_json",
     "save_json",
