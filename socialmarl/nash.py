@@ -68,23 +68,31 @@ class MixedPolicy(nn.Module):
         """Deviant outputs for the chosen agents, frozen outputs for the rest."""
         with torch.no_grad():
             fb = self.base(obs, h)
-        fd = self.deviant(obs, h)
+        return self._mix(self.deviant(obs, h), fb, obs, agent_axis=1)
+
+    def forward_sequence(self, obs: Observation, steps: int) -> PolicyOutput:
+        """:meth:`AttentionPolicy.forward_sequence` with the same routing of agents."""
+        with torch.no_grad():
+            fb = self.base.forward_sequence(obs, steps)
+        return self._mix(self.deviant.forward_sequence(obs, steps), fb, obs, agent_axis=2)
+
+    def _mix(self, fd: PolicyOutput, fb: PolicyOutput, obs: Observation, agent_axis: int):
         m = self.agents
 
         def mix(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-            mm = m.view(1, -1, *([1] * (a.dim() - 2)))
-            return torch.where(mm, a, b)
+            shape = [1] * a.dim()
+            shape[agent_axis] = -1
+            return torch.where(m.view(shape), a, b)
 
-        self_att = mix(fd.self_attention, fb.self_attention)
         # per-edge outputs belong to the receiver of each edge
-        edge_mask = m[obs.edge_index[1]].view(1, -1)
+        edge_mask = m[obs.edge_index[1]].view([1] * (agent_axis - 1) + [1, -1])
         return PolicyOutput(
             logits=mix(fd.logits, fb.logits),
             value=mix(fd.value, fb.value),
             belief=mix(fd.belief, fb.belief),
             belief_logit=mix(fd.belief_logit, fb.belief_logit),
             attention=torch.where(edge_mask, fd.attention, fb.attention),
-            self_attention=self_att,
+            self_attention=mix(fd.self_attention, fb.self_attention),
             hidden=mix(fd.hidden, fb.hidden),
         )
 

@@ -128,10 +128,11 @@ class Observation:
         policy usually embeds ``own_output`` per agent and gathers the embeddings instead.
         """
         src, dst = self.edge_index[0], self.edge_index[1]
-        codes = self.own_output[:, src]
+        codes = self.own_output.index_select(1, src)
         if self.in_agent_frame:
             # own_output is in each sender's frame; undo the sender's flip, apply the receiver's.
-            codes = flip_codes(codes, self.flips[:, src] ^ self.flips[:, dst])
+            swap = self.flips.index_select(1, src) ^ self.flips.index_select(1, dst)
+            codes = flip_codes(codes, swap)
         if self.edge_active is not None:
             codes = torch.where(self.edge_active, codes, torch.full_like(codes, NO_EDGE))
         return codes

@@ -237,7 +237,8 @@ class AttentionPolicy(nn.Module):
         self.norm1 = nn.LayerNorm(hdim)
         self.fc2 = _orthogonal(nn.Linear(hdim, hdim), math.sqrt(2.0))
         self.norm2 = nn.LayerNorm(hdim)
-        self.gru = nn.GRUCell(hdim, hdim)
+        # One GRU layer: a single step in forward(), whole episodes in forward_sequence().
+        self.gru = nn.GRU(hdim, hdim)
         for name, p in self.gru.named_parameters():
             if "bias" in name:
                 nn.init.zeros_(p)
@@ -380,6 +381,39 @@ class AttentionPolicy(nn.Module):
         return att[:, dst, src], att[:, idx, idx], out
 
     # ------------------------------------------------------------------ forward
+    def encode(
+        self, obs: Observation, *, dense: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The non-recurrent part: attention and the dense trunk.
+
+        Returns ``(x, attention, self_attention)`` with ``x`` of shape ``(B, N, hidden)``,
+        the GRU's input. Any batch size works, so a trainer can encode all steps of a
+        rollout at once (stack them along ``B``) and run only the GRU step by step.
+        """
+        a_edge, a_self, att = self._attend_dense(obs) if dense else self._attend_sparse(obs)
+        dt = att.dtype
+        # fc1([signal, id bits, att]) split by input block: the id-bit part is the same in
+        # every environment, so it is one (N, hidden) table instead of a (B, N, .) concat.
+        w = self.fc1.weight
+        nb = self.id_bits.shape[1]
+        id_part = torch.addmm(self.fc1.bias, self.id_bits.to(dt), w[:, 1 : 1 + nb].t())
+        x = torch.addcmul(id_part, obs.signal.to(dt).unsqueeze(-1), w[:, 0])
+        x = x + att @ w[:, 1 + nb :].t()
+        x = torch.relu(self.norm1(x))
+        x = torch.relu(self.norm2(self.fc2(x)))
+        return x, a_edge, a_self
+
+    def heads(self, hn: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(logits, value, belief_logit)`` from GRU outputs ``(..., hidden)``.
+
+        The belief head reads the detached GRU output: its loss trains only the head.
+        """
+        return (
+            self.actor(hn),
+            self.critic(hn).squeeze(-1),
+            self.belief_head(hn.detach()).squeeze(-1),
+        )
+
     def forward(self, obs: Observation, h: torch.Tensor, *, dense: bool = False) -> PolicyOutput:
         """One step for all ``B x N`` agents.
 
@@ -399,17 +433,10 @@ class AttentionPolicy(nn.Module):
         """
         self._check(obs, h)
         b, n = obs.signal.shape
-        a_edge, a_self, att = self._attend_dense(obs) if dense else self._attend_sparse(obs)
-        dt = att.dtype
-        x = torch.cat(
-            [obs.signal.to(dt).unsqueeze(-1), self.id_bits.to(dt).expand(b, n, -1), att], -1
-        ).reshape(b * n, -1)
-        x = torch.relu(self.norm1(self.fc1(x)))
-        x = torch.relu(self.norm2(self.fc2(x)))
-        hn = self.gru(x, h.reshape(b * n, -1))
-        logits = self.actor(hn).view(b, n, -1)
-        value = self.critic(hn).view(b, n)
-        belief_logit = self.belief_head(hn.detach()).view(b, n)
+        x, a_edge, a_self = self.encode(obs, dense=dense)
+        _, hn = self.gru(x.reshape(1, b * n, -1), h.reshape(1, b * n, -1).contiguous())
+        hn = hn.view(b, n, -1)
+        logits, value, belief_logit = self.heads(hn)
         return PolicyOutput(
             logits=logits,
             value=value,
@@ -417,7 +444,61 @@ class AttentionPolicy(nn.Module):
             belief_logit=belief_logit,
             attention=a_edge,
             self_attention=a_self,
-            hidden=hn.view(b, n, -1),
+            hidden=hn,
+        )
+
+    def forward_sequence(self, obs: Observation, steps: int) -> PolicyOutput:
+        """Whole episodes at once, starting from the zero state: the training path.
+
+        Parameters
+        ----------
+        obs : Observation
+            ``steps`` consecutive observations stacked time-major along the batch axis:
+            entry ``t * B + b`` is step ``t`` of environment ``b`` (in the agents' frames).
+        steps : int
+            Episode length ``T``; the batch size must be a multiple of it.
+
+        Returns
+        -------
+        PolicyOutput
+            Every field with a leading time axis: ``logits`` ``(T, B, N, A)``, ``value``
+            ``(T, B, N)``, ``attention`` ``(T, B, E)``, ``hidden`` ``(T, B, N, hidden)``.
+            Equal to calling :meth:`forward` step by step from ``initial_state``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from socialmarl.game import ConsensusGame
+        >>> from socialmarl.networks.generators import ring_graph
+        >>> from socialmarl.observation import Observation
+        >>> game = ConsensusGame(ring_graph(4), num_envs=2, seed=0)
+        >>> policy, obs = AttentionPolicy(4, hidden=8), game.reset()
+        >>> seq = [obs.to_agent_frame(), game.step(torch.ones(2, 4, dtype=torch.long)).obs]
+        >>> seq[1] = seq[1].to_agent_frame()
+        >>> stacked = Observation(*(torch.cat([getattr(o, f) for o in seq])
+        ...     for f in ("signal", "own_output")), edge_active=None, t=torch.zeros(4),
+        ...     flips=torch.cat([o.flips for o in seq]), edge_index=obs.edge_index,
+        ...     in_agent_frame=True)
+        >>> policy.forward_sequence(stacked, 2).logits.shape
+        torch.Size([2, 2, 4, 3])
+        """
+        tb, n = obs.signal.shape
+        if steps < 1 or tb % steps:
+            raise ValueError(f"batch {tb} is not a multiple of steps={steps}")
+        b = tb // steps
+        self._check(obs, torch.zeros(tb, n, self.config.hidden, device=obs.signal.device))
+        x, a_edge, a_self = self.encode(obs)
+        hs, _ = self.gru(x.reshape(steps, b * n, -1))
+        hs = hs.view(steps, b, n, -1)
+        logits, value, belief_logit = self.heads(hs)
+        return PolicyOutput(
+            logits=logits,
+            value=value,
+            belief=torch.sigmoid(belief_logit),
+            belief_logit=belief_logit,
+            attention=a_edge.view(steps, b, -1),
+            self_attention=a_self.view(steps, b, n),
+            hidden=hs,
         )
 
     def attention_matrix(self, obs: Observation, out: PolicyOutput) -> torch.Tensor:

@@ -402,47 +402,34 @@ class Trainer:
         policy, opt = self.policies[p], self.optimizers[p]
         envs = torch.arange(sl.start, sl.stop)
         mb_size = len(envs) // cfg.num_minibatches
-        steps = data["reward"].shape[0]
+        t_len, k = cfg.episode_length, cfg.episodes_per_rollout
         sums: dict[str, torch.Tensor] = {}
         count = 0
         for _epoch in range(cfg.update_epochs):
             perm = envs[torch.randperm(len(envs), generator=self.perm_gen)]
             for m in range(cfg.num_minibatches):
                 idx = perm[m * mb_size : (m + 1) * mb_size].to(self.device)
-                h = torch.zeros(len(idx), self.graph.num_nodes, cfg.hidden, device=self.device)
-                logits, values, beliefs = [], [], []
-                for t in range(steps):
-                    ob = Observation(
-                        signal=data["signal"][t, idx],
-                        own_output=data["own_output"][t, idx],
-                        edge_active=None if edge_active is None else edge_active[t, idx],
-                        t=torch.zeros(len(idx), dtype=torch.long, device=self.device),
-                        flips=data["flips"][t, idx],
-                        edge_index=self.graph.edge_index,
-                        in_agent_frame=True,
-                    )
-                    out = policy(ob, h)
-                    logits.append(out.logits)
-                    values.append(out.value)
-                    beliefs.append(out.belief)
-                    h = out.hidden * (~data["done"][t, idx]).to(out.hidden.dtype)[:, None, None]
+                out = policy.forward_sequence(self._stack_steps(data, edge_active, idx), t_len)
+                logits = self._unstack(out.logits, k)
+                values = self._unstack(out.value, k)
+                beliefs = self._unstack(out.belief, k)
                 mask = self.agent_mask
 
                 def pick(x: torch.Tensor, mask=mask) -> torch.Tensor:  # (T, b, N, ...)
                     return x if mask is None else x[:, :, mask]
 
-                logp_all = pick(torch.log_softmax(torch.stack(logits), -1))
+                logp_all = pick(torch.log_softmax(logits, -1))
                 actions = pick(data["actions"][:, idx])
                 new_logp = logp_all.gather(-1, actions[..., None])[..., 0]
                 entropy = -(logp_all.exp() * logp_all).sum(-1).mean()
                 adv = pick(adv_all[:, idx])
                 adv = (adv - adv.mean()) / (adv.std() + 1e-8)
                 losses = ppo_losses(
-                    new_logp, pick(data["logp"][:, idx]), adv, pick(torch.stack(values)),
+                    new_logp, pick(data["logp"][:, idx]), adv, pick(values),
                     pick(data["value"][:, idx]), pick(ret_all[:, idx]), cfg.clip_coef,
                     cfg.clip_value,
                 )
-                err = pick(torch.stack(beliefs)) - pick(data["truth"][:, idx]).float()
+                err = pick(beliefs) - pick(data["truth"][:, idx]).float()
                 belief_loss = (err**2).mean()
                 loss = (losses["policy"] + cfg.vf_coef * losses["value"]
                         - cfg.ent_coef * entropy + cfg.belief_coef * belief_loss)
@@ -450,13 +437,44 @@ class Trainer:
                 loss.backward()
                 grad_norm = nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
                 opt.step()
-                for k, v in (("policy_loss", losses["policy"]), ("value_loss", losses["value"]),
-                             ("entropy_loss", entropy), ("belief_loss", belief_loss),
-                             ("approx_kl", losses["approx_kl"]), ("clipfrac", losses["clipfrac"]),
-                             ("grad_norm", grad_norm)):
-                    sums[k] = sums.get(k, 0.0) + v.detach()
+                for name, v in (("policy_loss", losses["policy"]),
+                                ("value_loss", losses["value"]), ("entropy_loss", entropy),
+                                ("belief_loss", belief_loss), ("approx_kl", losses["approx_kl"]),
+                                ("clipfrac", losses["clipfrac"]), ("grad_norm", grad_norm)):
+                    sums[name] = sums.get(name, 0.0) + v.detach()
                 count += 1
         return {k: float(v) / count for k, v in sums.items()}
+
+    def _stack_steps(self, data, edge_active, idx) -> Observation:
+        """The rollout's observations of environments ``idx`` as one time-major batch.
+
+        A rollout of ``k`` episodes of ``T`` steps becomes ``T`` steps of ``k * b``
+        independent episodes (each starts from the zero GRU state), stacked as entry
+        ``t * (k b) + e`` for :meth:`AttentionPolicy.forward_sequence`.
+        """
+        t_len, k = self.config.episode_length, self.config.episodes_per_rollout
+
+        def seq(x: torch.Tensor) -> torch.Tensor:  # (k T, b, ...) -> (T k b, ...)
+            x = x[:, idx]
+            x = x.reshape(k, t_len, *x.shape[1:]).transpose(0, 1)
+            return x.reshape(t_len * k * x.shape[2], *x.shape[3:])
+
+        return Observation(
+            signal=seq(data["signal"]),
+            own_output=seq(data["own_output"]),
+            edge_active=None if edge_active is None else seq(edge_active),
+            t=torch.zeros(t_len * k * len(idx), dtype=torch.long, device=self.device),
+            flips=seq(data["flips"]),
+            edge_index=self.graph.edge_index,
+            in_agent_frame=True,
+        )
+
+    @staticmethod
+    def _unstack(x: torch.Tensor, k: int) -> torch.Tensor:
+        """Inverse of the stacking: ``(T, k b, ...) -> (k T, b, ...)``."""
+        t_len, kb = x.shape[:2]
+        x = x.reshape(t_len, k, kb // k, *x.shape[2:]).transpose(0, 1)
+        return x.reshape(k * t_len, kb // k, *x.shape[3:])
 
     # ------------------------------------------------------------------ driver
     def train(self, num_updates: int | None = None) -> pd.DataFrame:

@@ -113,8 +113,8 @@ def reference_forward(policy: AttentionPolicy, obs: Observation, h: torch.Tensor
             x = np.maximum(layer_norm("norm1", lin("fc1", x)), 0)
             x = np.maximum(layer_norm("norm2", lin("fc2", x)), 0)
             hp = hh[bb, i]
-            gi = P["gru.weight_ih"] @ x + P["gru.bias_ih"]
-            gh = P["gru.weight_hh"] @ hp + P["gru.bias_hh"]
+            gi = P["gru.weight_ih_l0"] @ x + P["gru.bias_ih_l0"]
+            gh = P["gru.weight_hh_l0"] @ hp + P["gru.bias_hh_l0"]
             H = policy.config.hidden
             r = _sigmoid(gi[:H] + gh[:H])
             z = _sigmoid(gi[H:2 * H] + gh[H:2 * H])
@@ -245,7 +245,7 @@ def test_gradients_flow_through_attention():
     policy = AttentionPolicy(15)
     g = _grads(policy, _ppo_like_loss(policy(obs, torch.randn(4, 15, 50))))
     for k in ("query.weight", "query.bias", "key.weight", "value.weight", "value.bias",
-              "code_embed.weight", "id_embed.weight", "fc1.weight", "gru.weight_hh"):
+              "code_embed.weight", "id_embed.weight", "fc1.weight", "gru.weight_hh_l0"):
         assert g[k] is not None and g[k].abs().sum() > 0, k
     # sparse and dense gradients agree
     gd = _grads(policy, _ppo_like_loss(policy(obs, torch.randn(4, 15, 50), dense=True)))
@@ -405,3 +405,35 @@ def test_edge_structure_cache_follows_the_graph():
     ei[0] = (ei[1] + 2 * step) % 16
     _close(policy(obs, h), policy(obs, h, dense=True), atol=2e-5)
     assert not torch.allclose(policy(obs, h).attention, first.attention)
+
+
+def test_forward_sequence_equals_stepwise_forward():
+    g = barabasi_albert_graph(12, 2, seed=3)
+    game = ConsensusGame(g, num_envs=3, other_play=True, p_perc=0.7, seed=1)
+    torch.manual_seed(0)
+    policy = AttentionPolicy(12, hidden=16)
+    obs, h = game.reset(), policy.initial_state(3)
+    gen = torch.Generator().manual_seed(2)
+    seq, outs = [], []
+    for _ in range(5):
+        own = obs.to_agent_frame()
+        out = policy(own, h)
+        h = out.hidden
+        seq.append(own)
+        outs.append(out)
+        obs = game.step(torch.randint(0, 3, (3, 12), generator=gen)).obs
+    stacked = Observation(
+        signal=torch.cat([o.signal for o in seq]),
+        own_output=torch.cat([o.own_output for o in seq]),
+        edge_active=torch.cat([o.edge_active for o in seq]),
+        t=torch.zeros(15, dtype=torch.long),
+        flips=torch.cat([o.flips for o in seq]),
+        edge_index=seq[0].edge_index,
+        in_agent_frame=True,
+    )
+    full = policy.forward_sequence(stacked, 5)
+    for name in ("logits", "value", "belief", "attention", "self_attention", "hidden"):
+        want = torch.stack([getattr(o, name) for o in outs])
+        torch.testing.assert_close(getattr(full, name), want, msg=name)
+    with pytest.raises(ValueError, match="multiple of steps"):
+        policy.forward_sequence(stacked, 4)

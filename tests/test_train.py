@@ -98,3 +98,19 @@ def test_bad_config(kw, match):
 def test_resume_missing_checkpoint_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         Trainer.from_checkpoint(tmp_path)
+
+
+def test_several_episodes_per_rollout_stack_and_unstack():
+    g = sm.ring_graph(6)
+    tr = Trainer(g, small(episodes_per_rollout=3, num_updates=2), progress=False)
+    log = tr.train()
+    assert log["agent_steps"].iloc[0] == 3 * 5 * 8 * 6
+    data = {k: torch.arange(15 * 8 * 6).reshape(15, 8, 6) for k in ("signal", "own_output")}
+    data["flips"] = torch.zeros(15, 8, 6, dtype=torch.bool)
+    idx = torch.tensor([1, 4])
+    stacked = tr._stack_steps(data, None, idx)
+    # entry t * (k b) + e is step t of the e-th (episode, env) pair
+    assert stacked.signal[0 * 6 + 0].tolist() == data["signal"][0, 1].tolist()
+    assert stacked.signal[1 * 6 + 2].tolist() == data["signal"][5 + 1, 1].tolist()
+    back = Trainer._unstack(stacked.signal.reshape(5, 6, 6), 3)
+    assert torch.equal(back, data["signal"][:, idx])
