@@ -29,7 +29,9 @@ from .networks import Graph, barabasi_albert_graph, social_graph
 
 __all__ = ["main", "resolve_graph"]
 
-GRAPH_CHOICES = ("bluesky_sample", "karate_club", "les_miserables", "ba100", "ba1000")
+GRAPH_CHOICES = (
+    "bluesky_sample", "camp_sample", "karate_club", "les_miserables", "ba100", "ba1000",
+)
 
 
 def resolve_graph(name: str, seed: int = 0) -> Graph:
@@ -44,6 +46,10 @@ def resolve_graph(name: str, seed: int = 0) -> Graph:
         from .datasets import load_bluesky_sample
 
         return load_bluesky_sample()
+    if name == "camp_sample":
+        from .datasets import load_camp_sample
+
+        return load_camp_sample()[0]
     if name in ("karate_club", "les_miserables"):
         return social_graph(name, weighted=False)
     if name.startswith("ba") and name[2:].isdigit():
@@ -144,7 +150,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"resuming {out} at update {trainer.update}")
     else:
         graph = resolve_graph(args.graph, seed=args.graph_seed)
-        cfg = TrainConfig(**_config_overrides(args, TrainConfig))
+        overrides = _config_overrides(args, TrainConfig)
+        if args.graph == "camp_sample" and "interaction_rate" not in overrides:
+            from .datasets import load_camp_sample
+
+            overrides["interaction_rate"] = load_camp_sample()[1]  # a dynamic camp
+        cfg = TrainConfig(**overrides)
         q = None
         if cfg.interaction_rate is not None:
             if graph.edge_weight is None:
