@@ -66,7 +66,8 @@ def main() -> None:
     batches = [1, 16, 64] if args.quick else [1, 16, 64, 256]
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
-    header = f"{'device':6} {'N':>6} {'B':>4} {'E':>7} {'mode':>12} {'agent-steps/s':>14} {'ns/(B*E)':>9}"
+    header = (f"{'device':6} {'N':>6} {'B':>4} {'E':>7} {'mode':>12} {'agent-steps/s':>14} "
+              f"{'ns/(B*E)':>9}")
     print(header)
     print("-" * len(header))
     for device in devices:
