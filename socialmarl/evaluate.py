@@ -13,6 +13,7 @@ same in the environment's labels.
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .config import atomic_write_text, save_json
+from .config import atomic_write_bytes, atomic_write_text, save_json
 from .game import ConsensusGame, GameConfig
 from .networks.graph import Graph
 from .observation import WAIT, to_env_actions
@@ -145,15 +146,15 @@ class EvalRecord:
         save_json(folder / "summary.json", {"summary": self.summary(), "config": self.config})
         atomic_write_text(folder / "steps.csv", self.steps_frame().to_csv(index=False))
         atomic_write_text(folder / "attention.csv", self.attention_frame().to_csv(index=False))
-        tmp = folder / ".arrays.tmp.npz"
+        buf = io.BytesIO()
         np.savez_compressed(
-            tmp, outputs=self.outputs, beliefs=self.beliefs, lying=self.lying,
+            buf, outputs=self.outputs, beliefs=self.beliefs, lying=self.lying,
             rewards=self.rewards,
             signals=self.signals, truth=self.truth, flips=self.flips, accuracy=self.accuracy,
             agreement=self.agreement, entropy=self.entropy, attention=self.attention,
             self_attention=self.self_attention,
         )
-        os.replace(tmp, folder / "arrays.npz")
+        atomic_write_bytes(folder / "arrays.npz", buf.getvalue())
         return folder
 
 

@@ -20,10 +20,10 @@ an uninterrupted one would on CPU.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -33,7 +33,13 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .config import atomic_write_text, config_from_dict, config_to_dict, save_json
+from .config import (
+    atomic_write_bytes,
+    atomic_write_text,
+    config_from_dict,
+    config_to_dict,
+    save_json,
+)
 from .curricula import schedule_values
 from .game import ConsensusGame, GameConfig
 from .networks.graph import Graph
@@ -209,16 +215,9 @@ def _slice_obs(obs: Observation, sl: slice) -> Observation:
 
 
 def _atomic_torch_save(obj: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    atomic_write_bytes(path, buf.getvalue())
 
 
 class Trainer:

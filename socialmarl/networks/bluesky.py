@@ -49,7 +49,6 @@ import io
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import sha256
@@ -60,7 +59,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..config import load_json, save_json
+from ..config import atomic_write_bytes, load_json, save_json
 from .atproto_http import (
     PUBLIC_APPVIEW,
     CachedClient,
@@ -831,21 +830,6 @@ def _json_copy(obj: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------- file format
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]],
                compress: bool) -> Path:
     buf = io.StringIO()
@@ -856,7 +840,7 @@ def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]],
     if compress:
         path = path.with_name(path.name + ".gz")
         data = gzip.compress(data, compresslevel=9, mtime=0)
-    _atomic_write_bytes(path, data)
+    atomic_write_bytes(path, data)
     other = path.with_name(path.name[:-3]) if compress else path.with_name(path.name + ".gz")
     if other.exists():
         other.unlink()  # never leave two versions that could disagree
