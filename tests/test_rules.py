@@ -243,7 +243,7 @@ def test_voter_sync_matches_reference(graph):
 
 
 @pytest.mark.parametrize("noise", ["nonconformity", "independence"])
-@pytest.mark.parametrize("engine", ["sequential", "rounds"])
+@pytest.mark.parametrize("engine", ["sequential", "rounds", "levels"])
 def test_qvoter_matches_reference(noise, engine):
     rule = QVoter(q=3, epsilon=0.3, noise=noise)
     for graph in GRAPHS:
@@ -270,7 +270,7 @@ def test_majority_matches_reference(tie, include_self):
                 assert traj[r, t + 1].tolist() == x
 
 
-@pytest.mark.parametrize("engine", ["sequential", "rounds"])
+@pytest.mark.parametrize("engine", ["sequential", "rounds", "levels"])
 def test_sznajd_matches_reference(engine):
     for graph in GRAPHS:
         traj, draws, _ = run_manual(Sznajd(), graph, 3, 3, seed=9, engine=engine)
@@ -284,7 +284,7 @@ def test_sznajd_matches_reference(engine):
 
 @pytest.mark.parametrize("selection", ["edge", "node"])
 @pytest.mark.parametrize("symmetric", [True, False])
-@pytest.mark.parametrize("engine", ["sequential", "rounds"])
+@pytest.mark.parametrize("engine", ["sequential", "rounds", "levels"])
 def test_deffuant_matches_reference(selection, symmetric, engine):
     rule = Deffuant(epsilon=0.4, mu=0.3, symmetric=symmetric, selection=selection)
     for graph in GRAPHS:
@@ -386,7 +386,43 @@ def test_engines_agree_on_a_larger_graph(rule):
     dt = None if rule.binary else torch.float64
     a = simulate(rule, graph, 3, replicas=5, seed=2, engine="sequential", dtype=dt)
     b = simulate(rule, graph, 3, replicas=5, seed=2, engine="rounds", dtype=dt)
-    assert torch.equal(a, b)
+    c = simulate(rule, graph, 3, replicas=5, seed=2, engine="levels", dtype=dt)
+    assert torch.equal(a, b) and torch.equal(a, c)
+
+
+def test_levels_engine_on_dense_collisions_and_duplicate_accesses():
+    # few agents, many micro-steps: long dependency chains; a micro-step may read an agent
+    # twice and write it (listed as read and write), or touch nothing (agent id N = 5)
+    gen = torch.Generator().manual_seed(3)
+    x = torch.rand(3, 5, generator=gen, dtype=torch.float64)
+    idle = (torch.rand(3, 400, 1, generator=gen) < 0.1).expand(3, 400, 2)
+    reads = torch.randint(0, 5, (3, 400, 2), generator=gen)
+    w1 = torch.randint(0, 6, (3, 400), generator=gen)
+    writes = torch.stack([reads[..., 0], w1.masked_fill(w1 == reads[..., 0], 5)], -1)
+    reads, writes = reads.masked_fill(idle, 5), writes.masked_fill(idle, 5)
+    coef = torch.rand(3, 400, generator=gen, dtype=torch.float64)
+
+    def micro(v, aux):
+        new = 0.5 * v[:, :1] + aux["c"].unsqueeze(1) * v[:, 1:]
+        return torch.cat([new, v[:, :1] - 0.1], 1), None
+
+    out = run_micro_steps(x, reads, writes, micro, {"c": coef}, "levels")
+    seq = run_micro_steps(x, reads, writes, micro, {"c": coef}, "sequential")
+    np.testing.assert_allclose(out.numpy(), seq.numpy(), rtol=0, atol=1e-12)
+    expect = x.tolist()
+    for r in range(3):
+        e = expect[r] + [0.0]
+        for k in range(400):
+            if bool(idle[r, k, 0]):
+                continue
+            i, j = reads[r, k].tolist()
+            w0, w1 = writes[r, k].tolist()
+            vi, vj = e[i], e[j]
+            e[w0] = 0.5 * vi + float(coef[r, k]) * vj
+            e[w1] = vi - 0.1
+            e[5] = 0.0
+        expect[r] = e[:5]
+    np.testing.assert_allclose(out.numpy(), expect, rtol=0, atol=1e-12)
 
 
 def test_copy_steps_equal_sequential_engine_on_long_chains():
@@ -419,7 +455,7 @@ def test_run_micro_steps_masked_writes_and_order():
         return new.unsqueeze(1), (aux["mask"]).unsqueeze(1)
 
     mask = torch.tensor([[False, True, True]])
-    for engine in ("sequential", "rounds"):
+    for engine in ("sequential", "rounds", "levels"):
         out = run_micro_steps(x, reads, writes, micro, {"val": val, "mask": mask}, engine)
         assert out.tolist() == [[2, 1, 7]]
 

@@ -17,7 +17,7 @@ import torch
 
 from ..networks.graph import Graph
 from .base import Rule, RuleContext, _check_choice, _check_nonneg, _check_prob, pick_in_neighbour
-from .engines import run_micro_steps
+from .engines import AUTO_LEVELS_MAX_REPLICAS, run_micro_steps
 
 __all__ = ["DeGroot", "FriedkinJohnsen", "Deffuant", "HegselmannKrause", "influence_weights"]
 
@@ -367,6 +367,8 @@ class Deffuant(Rule):
         reads = torch.stack([i, j], -1)
         second = j if self.symmetric else torch.full_like(j, n)
         writes = torch.stack([i, second], -1)
+        if engine == "auto" and x.device.type == "cpu" and x.shape[0] <= AUTO_LEVELS_MAX_REPLICAS:
+            engine = "levels"
         return run_micro_steps(x, reads, writes, self._micro(x.dtype, x.device), None, engine)
 
 

@@ -20,6 +20,14 @@ Two engines give the *same* result as applying the micro-steps one by one:
     the length of the longest dependency chain (about 10-30 for N = 1000 on a
     Barabasi-Albert graph), not ``M``. Best for few replicas, and on GPUs.
 
+``"levels"``
+    The same scheduling idea, computed once per step instead of re-scanned per round: one
+    stable sort of the accesses by (replica, agent) links every micro-step to the previous
+    and next micro-step touching each of its agents (reads are treated like writes, which
+    only adds dependencies), and Kahn's algorithm then runs ready micro-steps one batched
+    round at a time, with work per round proportional to the round's size. Best on a CPU
+    for up to about 100 replicas of micro-steps touching few agents (Deffuant).
+
 ``"auto"`` picks ``"rounds"`` on CUDA devices, or for at most 20 replicas when a
 micro-step touches at most 16 agents; ``"sequential"`` otherwise. Both engines are exact,
 so the choice only changes speed (tests check them against each other and against a
@@ -31,11 +39,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
-__all__ = ["ENGINES", "run_micro_steps", "run_copy_steps", "choose_engine"]
+__all__ = [
+    "ENGINES", "AUTO_LEVELS_MAX_REPLICAS", "run_micro_steps", "run_copy_steps", "choose_engine",
+]
 
-ENGINES = ("auto", "sequential", "rounds")
+ENGINES = ("auto", "sequential", "rounds", "levels")
 
 #: On a CPU ``auto`` uses the rounds engine up to this many replicas (the measured
 #: crossover with the sequential engine, one thread, was 16-32 replicas for the q-voter and
@@ -44,6 +55,9 @@ AUTO_ROUNDS_MAX_REPLICAS = 20
 #: ... and when a micro-step reads and writes at most this many agents (wide writes, as in
 #: the Sznajd rule, make long dependency chains).
 AUTO_ROUNDS_MAX_ACCESSES = 16
+#: Deffuant steps use the "levels" engine up to this many replicas on a CPU (measured
+#: crossover with the sequential engine: 100-130 replicas; see benchmarks/RULES.md).
+AUTO_LEVELS_MAX_REPLICAS = 96
 #: The voter's copy micro-steps use :func:`run_copy_steps` up to this many replicas on a CPU
 #: (measured crossover with the sequential engine: 32-64 replicas).
 AUTO_COPY_MAX_REPLICAS = 32
@@ -54,7 +68,10 @@ Micro = Callable[
 
 
 def choose_engine(engine: str, device: torch.device, replicas: int, accesses: int) -> str:
-    """Resolve ``engine`` ("auto", "sequential" or "rounds") to a concrete engine.
+    """Resolve ``engine`` ("auto", "sequential", "rounds", "levels") to a concrete engine.
+
+    ``"auto"`` never picks ``"levels"`` here; rules that profit from it (Deffuant) ask for
+    it themselves.
 
     Examples
     --------
@@ -100,7 +117,7 @@ def run_micro_steps(
         writes to apply (a masked-off write leaves the agent unchanged).
     aux : dict of Tensor (R, M, ...), optional
         Per-micro-step inputs of ``micro`` (random numbers, for instance).
-    engine : {"auto", "sequential", "rounds"}
+    engine : {"auto", "sequential", "rounds", "levels"}
 
     Returns
     -------
@@ -116,6 +133,8 @@ def run_micro_steps(
     >>> reads, writes = torch.tensor([[[1], [0]]]), torch.tensor([[[0], [2]]])
     >>> copy = lambda v, aux: (v, None)
     >>> run_micro_steps(x, reads, writes, copy, engine="rounds").tolist()
+    [[1, 1, 1]]
+    >>> run_micro_steps(x, reads, writes, copy, engine="levels").tolist()
     [[1, 1, 1]]
     """
     if x.dim() != 2:
@@ -135,6 +154,8 @@ def run_micro_steps(
     kind = choose_engine(engine, x.device, r, reads.shape[2] + writes.shape[2])
     if kind == "sequential":
         return _sequential(x, reads, writes, micro, aux)
+    if kind == "levels":
+        return _levels(x, reads, writes, micro, aux)
     return _rounds(x, reads, writes, micro, aux)
 
 
@@ -258,6 +279,92 @@ def _rounds(
         first_w.index_copy_(0, rows[:, c_wr].reshape(-1), rows[:, nxt_wr].reshape(-1))
         exec_cnt[dummy] = 0
         first_w[dummy] = big
+    return xp.view(r, n + 1)[:, :n].clone()
+
+
+def _levels(
+    x: torch.Tensor,
+    reads: torch.Tensor,
+    writes: torch.Tensor,
+    micro: Micro,
+    aux: dict[str, torch.Tensor],
+) -> torch.Tensor:
+    r, n = x.shape
+    m, nr = reads.shape[1], reads.shape[2]
+    dev = x.device
+    rm = r * m
+    # Every agent a micro-step touches (read or written, once) orders it after the previous
+    # micro-step of its replica touching that agent. Conservative for shared reads, exact.
+    # Write slots that repeat a read slot, or write nothing, add no agent.
+    cols = [reads[..., c] for c in range(nr)]
+    for c in range(writes.shape[2]):
+        w = writes[..., c]
+        if not any(torch.equal(w, q) for q in cols) and not bool((w == n).all()):
+            cols.append(w)
+    na = len(cols)
+    node = torch.stack(cols, -1).to(torch.int32)
+    for c in range(1, na):  # an agent listed twice in one micro-step counts once
+        node[..., c].masked_fill_((node[..., :c] == node[..., c:c + 1]).any(-1), n)
+    pad = (node == n).view(-1)
+    # chain of an access: (replica, agent), "nothing" as one more agent per replica. A stable
+    # sort by chain keeps each chain's accesses in time order.
+    roff = (torch.arange(r, device=dev, dtype=torch.int32) * (n + 1)).view(r, 1, 1)
+    chain = (node + roff).view(-1)
+    if dev.type == "cpu" and n < 2**15 - 1:
+        # per replica, agents as int16: NumPy's stable sort is then a radix sort (~3x faster)
+        rows = np.argsort(node.view(r, m * na).to(torch.int16).numpy(), axis=1, kind="stable")
+        order = torch.from_numpy(rows).view(r, m * na).add_(
+            torch.arange(r, device=dev).view(r, 1) * (m * na)
+        ).view(-1)
+        schain = chain.take(order)
+    else:
+        schain, order = torch.sort(chain, stable=True)
+    a = order.numel()
+    step = order >> 1 if na == 2 else torch.div(order, na, rounding_mode="floor")
+    first = torch.ones(a, dtype=torch.bool, device=dev)  # first access of its chain
+    torch.ne(schain[1:], schain[:-1], out=first[1:])
+    first |= pad.take(order)
+    # Kahn's algorithm, one batched round at a time: a micro-step waits for the previous
+    # access of each of its chains (its predecessors, at most ``na``) and, once run, releases
+    # the next access of each chain (its successors). Work per round is the size of the round.
+    # code = 2 * successor + has-predecessor, scattered back to (micro-step, access) order.
+    code = torch.full((a,), 2 * rm, dtype=torch.long, device=dev)
+    code[:-1] = step[1:].masked_fill(first[1:], rm) * 2
+    code += ~first
+    code = torch.empty_like(code).index_copy_(0, order, code).view(rm, na)
+    succ = code >> 1  # (rm, na); rm for none
+    indeg = torch.empty(rm + 1, dtype=torch.long, device=dev)
+    indeg[:rm] = (code & 1).sum(1)
+    indeg[rm] = 2**62  # the "none" successor never becomes ready
+    owner = torch.empty(rm + 1, dtype=torch.long, device=dev)
+    frontier = torch.nonzero(indeg[:rm] == 0).view(-1)
+    # ---- apply the rounds in order -------------------------------------------------------
+    xp = _padded(x)
+    off = (torch.arange(r, device=dev) * (n + 1)).view(r, 1, 1)
+    nw = writes.shape[2]
+    # one row per micro-step: flat value indices to read and write, successors
+    info = torch.cat([(reads + off).view(rm, nr), (writes + off).view(rm, nw), succ], 1)
+    c_rd, c_wr, c_sc = slice(0, nr), slice(nr, nr + nw), slice(nr + nw, nr + nw + na)
+    minus = torch.full((rm * na,), -1, dtype=torch.long, device=dev)
+    ids = torch.arange(rm * na, device=dev)
+    auxf = {k: v.reshape(rm, *v.shape[2:]) for k, v in aux.items()}
+    empty: dict[str, torch.Tensor] = {}
+    while frontier.numel():
+        rows = info.index_select(0, frontier)
+        vals = xp.take(rows[:, c_rd])
+        new, mask = micro(vals, {k: v[frontier] for k, v in auxf.items()} if auxf else empty)
+        tgt = rows[:, c_wr]
+        if mask is not None:
+            sent = (torch.div(frontier, m, rounding_mode="floor") * (n + 1) + n).view(-1, 1)
+            tgt = torch.where(mask, tgt, sent)
+        xp.index_copy_(0, tgt.reshape(-1), new.reshape(-1))
+        sc = rows[:, c_sc].reshape(-1)
+        indeg.index_add_(0, sc, minus[: sc.numel()])
+        cand = sc[indeg.take(sc) == 0]
+        # a successor of two micro-steps of this round is listed twice: keep one
+        k = ids[: cand.numel()]
+        owner.index_copy_(0, cand, k)
+        frontier = cand[owner.take(cand) == k]
     return xp.view(r, n + 1)[:, :n].clone()
 
 
