@@ -365,8 +365,7 @@ class Deffuant(Rule):
             j = pick_in_neighbour(ctx, i, draws["u"])
             i = torch.where(j < n, i, torch.full_like(i, n))
         reads = torch.stack([i, j], -1)
-        second = j if self.symmetric else torch.full_like(j, n)
-        writes = torch.stack([i, second], -1)
+        writes = reads if self.symmetric else torch.stack([i, torch.full_like(j, n)], -1)
         if engine == "auto" and x.device.type == "cpu" and x.shape[0] <= AUTO_LEVELS_MAX_REPLICAS:
             engine = "levels"
         return run_micro_steps(x, reads, writes, self._micro(x.dtype, x.device), None, engine)

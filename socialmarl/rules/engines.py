@@ -302,39 +302,40 @@ def _levels(
         if not any(torch.equal(w, q) for q in cols) and not bool((w == n).all()):
             cols.append(w)
     na = len(cols)
-    node = torch.stack(cols, -1).to(torch.int32)
+    same_rw = na == nr and (writes is reads or torch.equal(writes, reads))
+    node = (reads if na == nr else torch.stack(cols, -1)).to(torch.int32)
     for c in range(1, na):  # an agent listed twice in one micro-step counts once
         node[..., c].masked_fill_((node[..., :c] == node[..., c:c + 1]).any(-1), n)
-    pad = (node == n).view(-1)
     # chain of an access: (replica, agent), "nothing" as one more agent per replica. A stable
     # sort by chain keeps each chain's accesses in time order.
-    roff = (torch.arange(r, device=dev, dtype=torch.int32) * (n + 1)).view(r, 1, 1)
-    chain = (node + roff).view(-1)
     if dev.type == "cpu" and n < 2**15 - 1:
         # per replica, agents as int16: NumPy's stable sort is then a radix sort (~3x faster)
-        rows = np.argsort(node.view(r, m * na).to(torch.int16).numpy(), axis=1, kind="stable")
-        order = torch.from_numpy(rows).view(r, m * na).add_(
+        a16 = node.view(r, m * na).to(torch.int16).numpy()
+        rows = np.argsort(a16, axis=1, kind="stable")
+        snode = torch.from_numpy(np.take_along_axis(a16, rows, 1))
+        first = torch.ones(r, m * na, dtype=torch.bool, device=dev)  # first access of chain
+        torch.ne(snode[:, 1:], snode[:, :-1], out=first[:, 1:])
+        first = first.view(-1).logical_or_(snode.view(-1) == n)
+        order = torch.from_numpy(rows).add_(
             torch.arange(r, device=dev).view(r, 1) * (m * na)
         ).view(-1)
-        schain = chain.take(order)
     else:
-        schain, order = torch.sort(chain, stable=True)
+        roff = (torch.arange(r, device=dev, dtype=torch.int32) * (n + 1)).view(r, 1, 1)
+        schain, order = torch.sort((node + roff).view(-1), stable=True)
+        first = torch.ones(order.numel(), dtype=torch.bool, device=dev)
+        torch.ne(schain[1:], schain[:-1], out=first[1:])
+        first |= (node == n).view(-1).take(order)
     a = order.numel()
     step = order >> 1 if na == 2 else torch.div(order, na, rounding_mode="floor")
-    first = torch.ones(a, dtype=torch.bool, device=dev)  # first access of its chain
-    torch.ne(schain[1:], schain[:-1], out=first[1:])
-    first |= pad.take(order)
     # Kahn's algorithm, one batched round at a time: a micro-step waits for the previous
     # access of each of its chains (its predecessors, at most ``na``) and, once run, releases
     # the next access of each chain (its successors). Work per round is the size of the round.
-    # code = 2 * successor + has-predecessor, scattered back to (micro-step, access) order.
-    code = torch.full((a,), 2 * rm, dtype=torch.long, device=dev)
-    code[:-1] = step[1:].masked_fill(first[1:], rm) * 2
-    code += ~first
-    code = torch.empty_like(code).index_copy_(0, order, code).view(rm, na)
-    succ = code >> 1  # (rm, na); rm for none
-    indeg = torch.empty(rm + 1, dtype=torch.long, device=dev)
-    indeg[:rm] = (code & 1).sum(1)
+    nxt = torch.empty(a, dtype=torch.long, device=dev)  # micro-step of the next access
+    nxt[-1] = rm
+    nxt[:-1] = step[1:].masked_fill(first[1:], rm)
+    succ = torch.empty_like(nxt).index_copy_(0, order, nxt).view(rm, na)  # rm for none
+    indeg = torch.zeros(rm + 1, dtype=torch.long, device=dev)
+    indeg.index_add_(0, step, (~first).long())
     indeg[rm] = 2**62  # the "none" successor never becomes ready
     owner = torch.empty(rm + 1, dtype=torch.long, device=dev)
     frontier = torch.nonzero(indeg[:rm] == 0).view(-1)
@@ -343,10 +344,12 @@ def _levels(
     off = (torch.arange(r, device=dev) * (n + 1)).view(r, 1, 1)
     nw = writes.shape[2]
     # one row per micro-step: flat value indices to read and write, successors
-    info = torch.cat([(reads + off).view(rm, nr), (writes + off).view(rm, nw), succ], 1)
-    c_rd, c_wr, c_sc = slice(0, nr), slice(nr, nr + nw), slice(nr + nw, nr + nw + na)
-    minus = torch.full((rm * na,), -1, dtype=torch.long, device=dev)
-    ids = torch.arange(rm * na, device=dev)
+    if same_rw:  # (Deffuant) the agents read are the agents written
+        info = torch.cat([(reads + off).view(rm, nr), succ], 1)
+        c_rd, c_wr, c_sc = slice(0, nr), slice(0, nr), slice(nr, nr + na)
+    else:
+        info = torch.cat([(reads + off).view(rm, nr), (writes + off).view(rm, nw), succ], 1)
+        c_rd, c_wr, c_sc = slice(0, nr), slice(nr, nr + nw), slice(nr + nw, nr + nw + na)
     auxf = {k: v.reshape(rm, *v.shape[2:]) for k, v in aux.items()}
     empty: dict[str, torch.Tensor] = {}
     while frontier.numel():
@@ -359,10 +362,10 @@ def _levels(
             tgt = torch.where(mask, tgt, sent)
         xp.index_copy_(0, tgt.reshape(-1), new.reshape(-1))
         sc = rows[:, c_sc].reshape(-1)
-        indeg.index_add_(0, sc, minus[: sc.numel()])
+        indeg.index_add_(0, sc, torch.full_like(sc, -1))
         cand = sc[indeg.take(sc) == 0]
         # a successor of two micro-steps of this round is listed twice: keep one
-        k = ids[: cand.numel()]
+        k = torch.arange(cand.numel(), device=dev)
         owner.index_copy_(0, cand, k)
         frontier = cand[owner.take(cand) == k]
     return xp.view(r, n + 1)[:, :n].clone()
