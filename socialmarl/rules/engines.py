@@ -344,24 +344,20 @@ def _levels(
     off = (torch.arange(r, device=dev) * (n + 1)).view(r, 1, 1)
     nw = writes.shape[2]
     # one row per micro-step: flat value indices to read and write, successors
-    if same_rw:  # (Deffuant) the agents read are the agents written
-        info = torch.cat([(reads + off).view(rm, nr), succ], 1)
-        c_rd, c_wr, c_sc = slice(0, nr), slice(0, nr), slice(nr, nr + na)
-    else:
-        info = torch.cat([(reads + off).view(rm, nr), (writes + off).view(rm, nw), succ], 1)
-        c_rd, c_wr, c_sc = slice(0, nr), slice(nr, nr + nw), slice(nr + nw, nr + nw + na)
+    rf = (reads + off).view(rm, nr)
+    wf = rf if same_rw else (writes + off).view(rm, nw)
     auxf = {k: v.reshape(rm, *v.shape[2:]) for k, v in aux.items()}
     empty: dict[str, torch.Tensor] = {}
     while frontier.numel():
-        rows = info.index_select(0, frontier)
-        vals = xp.take(rows[:, c_rd])
+        rd = rf.index_select(0, frontier)
+        vals = xp.take(rd)
         new, mask = micro(vals, {k: v[frontier] for k, v in auxf.items()} if auxf else empty)
-        tgt = rows[:, c_wr]
+        tgt = rd if same_rw else wf.index_select(0, frontier)
         if mask is not None:
             sent = (torch.div(frontier, m, rounding_mode="floor") * (n + 1) + n).view(-1, 1)
             tgt = torch.where(mask, tgt, sent)
-        xp.index_copy_(0, tgt.reshape(-1), new.reshape(-1))
-        sc = rows[:, c_sc].reshape(-1)
+        xp.index_copy_(0, tgt.view(-1), new.reshape(-1))
+        sc = succ.index_select(0, frontier).view(-1)
         indeg.index_add_(0, sc, torch.full_like(sc, -1))
         cand = sc[indeg.take(sc) == 0]
         # a successor of two micro-steps of this round is listed twice: keep one
