@@ -40,11 +40,12 @@ import torch
 from torch import nn
 
 from .observation import NO_EDGE, NUM_CODES, WAIT, Observation
-from .segment import EdgeCSR, edge_matmul, segment_softmax
+from .segment import EdgeCSR, edge_matmul, flat_segment_index, segment_softmax
 
 __all__ = [
     "PolicyConfig",
     "PolicyOutput",
+    "AttentionPlan",
     "AttentionPolicy",
     "agent_id_bits",
     "attention_matrix",
@@ -121,6 +122,44 @@ class PolicyOutput:
     attention: torch.Tensor
     self_attention: torch.Tensor
     hidden: torch.Tensor
+
+
+@dataclass
+class AttentionPlan:
+    """Index tensors of the sparse attention that depend only on the observation.
+
+    Built by :meth:`AttentionPolicy.attention_plan`; a trainer that runs the same
+    observations through the policy several times (PPO epochs) builds it once and passes
+    it to :meth:`AttentionPolicy.forward_sequence`. Entries ``m`` are the ``E`` edges then
+    the ``N`` self entries (as in the policy's attention); the leading shape is the
+    observation's batch ``(B,)`` or any shape that reshapes to it.
+
+    Attributes
+    ----------
+    code_ext : Tensor of int64, shape (..., E + N)
+        Code of each entry's token (0, 1, wait; ``NO_EDGE`` for an inactive edge).
+    idx_a : Tensor of int64, shape (..., E + N)
+        Flat index ``(own code, receiver, code)`` into the ``(3, N, 4)`` score table.
+    idx_b : Tensor of int64, shape (..., E + N)
+        Flat index ``(own code, sender)`` into the ``(3, N)`` score table.
+
+    Examples
+    --------
+    >>> from socialmarl.game import ConsensusGame
+    >>> from socialmarl.networks.generators import ring_graph
+    >>> game = ConsensusGame(ring_graph(5), num_envs=2, seed=0)
+    >>> plan = AttentionPolicy(5).attention_plan(game.reset().to_agent_frame())
+    >>> tuple(plan.code_ext.shape)  # 10 directed ring edges + 5 self entries
+    (2, 15)
+    """
+
+    code_ext: torch.Tensor
+    idx_a: torch.Tensor
+    idx_b: torch.Tensor
+
+    def map(self, fn) -> AttentionPlan:
+        """A plan with ``fn`` applied to every tensor (to slice or reshape the batch)."""
+        return AttentionPlan(fn(self.code_ext), fn(self.idx_a), fn(self.idx_b))
 
 
 def agent_id_bits(num_agents: int, device: str | torch.device | None = None) -> torch.Tensor:
@@ -249,6 +288,7 @@ class AttentionPolicy(nn.Module):
         self.belief_head = _orthogonal(nn.Linear(hdim, 1), 1.0)
         self._scale = 1.0 / math.sqrt(d)
         self._structure: tuple | None = None  # (key, edge_index, EdgeCSR, recv, send)
+        self._flat_cache: dict[int, tuple[torch.Tensor, ...]] = {}
 
     # ------------------------------------------------------------------ helpers
     def initial_state(self, batch: int, device: str | torch.device | None = None) -> torch.Tensor:
@@ -282,6 +322,35 @@ class AttentionPolicy(nn.Module):
         self._structure = (key, edge_index, csr, recv, send)
         return csr, recv, send
 
+    def _flat_index(self, recv: torch.Tensor, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``b * N + recv[m]`` for every (b, m), flat, and the same times ``NUM_CODES``
+        (cached per batch size; valid while the edge structure is cached)."""
+        cache = self._flat_cache
+        hit = cache.get(batch)
+        if hit is not None and hit[0] is recv:
+            return hit[1], hit[2]
+        flat = flat_segment_index(recv, batch, self.num_agents)
+        if len(cache) >= 8:
+            cache.pop(next(iter(cache)))
+        cache[batch] = (recv, flat, flat * NUM_CODES)
+        return cache[batch][1], cache[batch][2]
+
+    def attention_plan(self, obs: Observation) -> AttentionPlan:
+        """The observation-dependent index tensors of the sparse attention.
+
+        Pass the result to :meth:`encode` / :meth:`forward_sequence` (``plan=``) to reuse
+        it across several passes over the same observations; slicing a plan's batch with
+        :meth:`AttentionPlan.map` gives the plan of the same slice of the observation.
+        """
+        csr, recv, send = self._edges(obs.edge_index)
+        n = self.num_agents
+        own = obs.own_output
+        code_ext = torch.cat([obs.edge_codes, own], 1)  # (B, E + N), codes 0..3
+        own_recv = own.index_select(1, recv)  # (B, E + N): receiver's own code
+        idx_a = own_recv * (n * NUM_CODES) + (recv * NUM_CODES)[None, :] + code_ext
+        idx_b = own_recv * n + send[None, :]
+        return AttentionPlan(code_ext, idx_a, idx_b)
+
     def _check(self, obs: Observation, h: torch.Tensor) -> None:
         if not isinstance(obs, Observation):
             raise TypeError(f"obs must be an Observation, got {type(obs).__name__}")
@@ -311,7 +380,9 @@ class AttentionPolicy(nn.Module):
             )
 
     # ------------------------------------------------------------------ attention
-    def _attend_sparse(self, obs: Observation) -> tuple[torch.Tensor, ...]:
+    def _attend_sparse(
+        self, obs: Observation, plan: AttentionPlan | None = None
+    ) -> tuple[torch.Tensor, ...]:
         """O(B E) attention: (edge weights (B, E), self weights (B, N), output (B, N, d)).
 
         Entries ``m`` are the ``E`` edges then the ``N`` self entries, with receiver
@@ -325,9 +396,14 @@ class AttentionPolicy(nn.Module):
         csr, recv, send = self._edges(obs.edge_index)
         b, n = obs.signal.shape
         e = csr.num_edges
-        own = obs.own_output
-        code_ext = torch.cat([obs.edge_codes, own], 1)  # (B, E + N), codes 0..3
-        own_recv = own.index_select(1, recv)  # (B, E + N): receiver's own code
+        if plan is None:
+            plan = self.attention_plan(obs)
+        elif tuple(plan.code_ext.shape) != (b, e + n):
+            raise ValueError(
+                f"attention plan has shape {tuple(plan.code_ext.shape)} but the observation "
+                f"needs (B, E + N) = {(b, e + n)}; build it with policy.attention_plan(obs)"
+            )
+        code_ext = plan.code_ext
         cemb, iemb = self.code_embed.weight, self.id_embed.weight
         # v_m = W_v (E_code[c_m] + E_id[j_m]) + b_v = V_code[c_m] + V_id[j_m]
         v_code = cemb @ self.value.weight.t()  # (3, d)
@@ -343,18 +419,20 @@ class AttentionPolicy(nn.Module):
             table_a = torch.cat([t_own_id_code, ninf_col.expand(3, n, 1)], 2)  # (3, N, 4)
             table_b = q_code @ k_id.t()  # (3, N)
             s_ids = (q_id.index_select(0, recv) * k_id.index_select(0, send)).sum(-1)
-            idx_a = own_recv * (n * NUM_CODES) + (recv * NUM_CODES)[None, :] + code_ext
-            idx_b = own_recv * n + send[None, :]
-            scores = (table_a.reshape(-1).index_select(0, idx_a.reshape(-1))
-                      + table_b.reshape(-1).index_select(0, idx_b.reshape(-1))).view(b, -1)
-            scores = scores + s_ids
+            scores = table_a.reshape(-1).index_select(0, plan.idx_a.reshape(-1)).view(b, -1)
+            scores += table_b.reshape(-1).index_select(0, plan.idx_b.reshape(-1)).view(b, -1)
+            scores += s_ids
         else:
             table = torch.cat([cemb.new_zeros(_NUM_TOKEN_CODES), ninf_col])
             scores = table.index_select(0, code_ext.reshape(-1)).view(b, -1)
-        weights = segment_softmax(scores, recv, n)  # (B, E + N)
+        flat, flat4 = self._flat_index(recv, b)
+        weights = segment_softmax(scores, recv, n, flat_index=flat)  # (B, E + N)
         a_edge, a_self = weights[:, :e], weights[:, e:]
-        # sum_m a_m V_code[c_m]: total weight per (receiver, code) times the code table
-        per_code = _code_weights(weights, recv, code_ext, n)  # (B, N, 4)
+        # sum_m a_m V_code[c_m]: total weight per (receiver, code) times the code table:
+        # entry (b, receiver, code) of a (B, N, 4) table is flat index 4 (b N + i) + c.
+        per_code = weights.new_zeros(b * n * NUM_CODES).index_add_(
+            0, (flat4.view(b, -1) + code_ext).view(-1), weights.reshape(-1)
+        ).view(b, n, NUM_CODES)
         v_code4 = torch.cat([v_code, v_code.new_zeros(1, v_code.shape[1])])
         out = per_code @ v_code4 + edge_matmul(a_edge, v_id, csr) + a_self.unsqueeze(-1) * v_id
         return a_edge, a_self, out
@@ -382,15 +460,20 @@ class AttentionPolicy(nn.Module):
 
     # ------------------------------------------------------------------ forward
     def encode(
-        self, obs: Observation, *, dense: bool = False
+        self, obs: Observation, *, dense: bool = False, plan: AttentionPlan | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The non-recurrent part: attention and the dense trunk.
 
         Returns ``(x, attention, self_attention)`` with ``x`` of shape ``(B, N, hidden)``,
         the GRU's input. Any batch size works, so a trainer can encode all steps of a
         rollout at once (stack them along ``B``) and run only the GRU step by step.
+        ``plan`` (from :meth:`attention_plan` of the same observation) skips rebuilding
+        the attention's index tensors; the dense path ignores it.
         """
-        a_edge, a_self, att = self._attend_dense(obs) if dense else self._attend_sparse(obs)
+        if dense:
+            a_edge, a_self, att = self._attend_dense(obs)
+        else:
+            a_edge, a_self, att = self._attend_sparse(obs, plan)
         dt = att.dtype
         # fc1([signal, id bits, att]) split by input block: the id-bit part is the same in
         # every environment, so it is one (N, hidden) table instead of a (B, N, .) concat.
@@ -398,7 +481,9 @@ class AttentionPolicy(nn.Module):
         nb = self.id_bits.shape[1]
         id_part = torch.addmm(self.fc1.bias, self.id_bits.to(dt), w[:, 1 : 1 + nb].t())
         x = torch.addcmul(id_part, obs.signal.to(dt).unsqueeze(-1), w[:, 0])
-        x = x + att @ w[:, 1 + nb :].t()
+        hd = x.shape[-1]
+        x = torch.addmm(x.view(-1, hd), att.reshape(-1, att.shape[-1]), w[:, 1 + nb :].t())
+        x = x.view(*att.shape[:-1], hd)
         x = torch.relu(self.norm1(x))
         x = torch.relu(self.norm2(self.fc2(x)))
         return x, a_edge, a_self
@@ -407,12 +492,13 @@ class AttentionPolicy(nn.Module):
         """``(logits, value, belief_logit)`` from GRU outputs ``(..., hidden)``.
 
         The belief head reads the detached GRU output: its loss trains only the head.
+        Actor and critic run as one matrix product (their weights stacked).
         """
-        return (
-            self.actor(hn),
-            self.critic(hn).squeeze(-1),
-            self.belief_head(hn.detach()).squeeze(-1),
-        )
+        a = self.config.num_actions
+        w = torch.cat([self.actor.weight, self.critic.weight])
+        bias = torch.cat([self.actor.bias, self.critic.bias])
+        y = nn.functional.linear(hn, w, bias)
+        return y[..., :a], y[..., a], self.belief_head(hn.detach()).squeeze(-1)
 
     def forward(self, obs: Observation, h: torch.Tensor, *, dense: bool = False) -> PolicyOutput:
         """One step for all ``B x N`` agents.
@@ -447,7 +533,9 @@ class AttentionPolicy(nn.Module):
             hidden=hn,
         )
 
-    def forward_sequence(self, obs: Observation, steps: int) -> PolicyOutput:
+    def forward_sequence(
+        self, obs: Observation, steps: int, *, plan: AttentionPlan | None = None
+    ) -> PolicyOutput:
         """Whole episodes at once, starting from the zero state: the training path.
 
         Parameters
@@ -457,6 +545,8 @@ class AttentionPolicy(nn.Module):
             entry ``t * B + b`` is step ``t`` of environment ``b`` (in the agents' frames).
         steps : int
             Episode length ``T``; the batch size must be a multiple of it.
+        plan : AttentionPlan, optional
+            :meth:`attention_plan` of ``obs``, to reuse across PPO epochs.
 
         Returns
         -------
@@ -487,7 +577,7 @@ class AttentionPolicy(nn.Module):
             raise ValueError(f"batch {tb} is not a multiple of steps={steps}")
         b = tb // steps
         self._check(obs, torch.zeros(tb, n, self.config.hidden, device=obs.signal.device))
-        x, a_edge, a_self = self.encode(obs)
+        x, a_edge, a_self = self.encode(obs, plan=plan)
         hs, _ = self.gru(x.reshape(steps, b * n, -1))
         hs = hs.view(steps, b, n, -1)
         logits, value, belief_logit = self.heads(hs)
@@ -504,14 +594,3 @@ class AttentionPolicy(nn.Module):
     def attention_matrix(self, obs: Observation, out: PolicyOutput) -> torch.Tensor:
         """``(B, N, N)`` dense attention of ``out``; see :func:`attention_matrix`."""
         return attention_matrix(obs, out)
-
-
-def _code_weights(weights: torch.Tensor, recv: torch.Tensor, code_ext: torch.Tensor,
-                  n: int) -> torch.Tensor:
-    """``(B, N, 4)`` total weight each receiver puts on tokens of each code (0, 1, wait,
-    and the always-zero weight of inactive edges)."""
-    b = weights.shape[0]
-    offs = torch.arange(b, device=weights.device)[:, None] * (n * NUM_CODES)
-    flat = (offs + (recv * NUM_CODES)[None, :] + code_ext).reshape(-1)
-    out = weights.new_zeros(b * n * NUM_CODES).index_add(0, flat, weights.reshape(-1))
-    return out.view(b, n, NUM_CODES)

@@ -119,7 +119,8 @@ def segment_sum(src: torch.Tensor, index: torch.Tensor, num_segments: int) -> to
     return out.view(b, num_segments, *feat)
 
 
-def segment_softmax(scores: torch.Tensor, index: torch.Tensor, num_segments: int) -> torch.Tensor:
+def segment_softmax(scores: torch.Tensor, index: torch.Tensor, num_segments: int, *,
+                    flat_index: torch.Tensor | None = None) -> torch.Tensor:
     """Softmax of ``scores`` within each segment (stable; masked entries hold ``-inf``).
 
     Each segment is shifted by its (detached) maximum before ``exp``, so large scores do
@@ -135,6 +136,8 @@ def segment_softmax(scores: torch.Tensor, index: torch.Tensor, num_segments: int
         Segment (receiving agent) of each entry.
     num_segments : int
         Number of segments ``S``.
+    flat_index : Tensor of int64, shape (B * M,), optional
+        ``flat_segment_index(index, B, num_segments)``, when the caller caches it.
 
     Returns
     -------
@@ -151,12 +154,23 @@ def segment_softmax(scores: torch.Tensor, index: torch.Tensor, num_segments: int
     """
     _check_index(scores, index, num_segments)
     b = scores.shape[0]
+    if flat_index is None:
+        flat = flat_segment_index(index, b, num_segments)
+    elif flat_index.shape != (scores.numel(),):
+        raise ValueError(
+            f"flat_index has shape {tuple(flat_index.shape)}; expected ({scores.numel()},) "
+            "from flat_segment_index(index, B, num_segments)"
+        )
+    else:
+        flat = flat_index
     with torch.no_grad():
-        shift = segment_max(scores.detach(), index, num_segments)
+        shift = scores.new_full((b * num_segments,), float("-inf")).scatter_reduce_(
+            0, flat, scores.detach().reshape(-1), reduce="amax", include_self=True
+        )
         shift = torch.where(torch.isfinite(shift), shift, torch.zeros_like(shift))
-    e = torch.exp(scores - shift.index_select(1, index))
-    flat = flat_segment_index(index, b, num_segments)
-    denom = e.new_zeros(b * num_segments).index_add(0, flat, e.reshape(-1))
+        shift_e = shift.index_select(0, flat).view_as(scores)
+    e = torch.exp(scores - shift_e)
+    denom = e.new_zeros(b * num_segments).index_add_(0, flat, e.reshape(-1))
     # A non-empty segment has denominator >= 1 (its maximum contributes exp(0) = 1).
     denom = torch.where(denom > 0, denom, torch.ones_like(denom))
     return e / denom.index_select(0, flat).view_as(e)

@@ -404,11 +404,38 @@ class Trainer:
         t_len, k = cfg.episode_length, cfg.episodes_per_rollout
         sums: dict[str, torch.Tensor] = {}
         count = 0
+        # The population's observations, stacked time-major once, and the attention's
+        # index tensors built once for all epochs; a minibatch takes its environments.
+        full = self._stack_steps(data, edge_active, envs.to(self.device))
+        # (a wrapper such as nash.MixedPolicy builds its own)
+        plan = policy.attention_plan(full) if isinstance(policy, AttentionPolicy) else None
+        nb = len(envs)
+
+        def take(x: torch.Tensor, local: torch.Tensor) -> torch.Tensor:  # (T k B, ...)
+            x = x.view(t_len * k, nb, *x.shape[1:]).index_select(1, local)
+            return x.view(-1, *x.shape[2:])
+
         for _epoch in range(cfg.update_epochs):
             perm = envs[torch.randperm(len(envs), generator=self.perm_gen)]
             for m in range(cfg.num_minibatches):
                 idx = perm[m * mb_size : (m + 1) * mb_size].to(self.device)
-                out = policy.forward_sequence(self._stack_steps(data, edge_active, idx), t_len)
+                local = idx - sl.start
+                obs = Observation(
+                    signal=take(full.signal, local),
+                    own_output=take(full.own_output, local),
+                    edge_active=None if full.edge_active is None
+                    else take(full.edge_active, local),
+                    t=full.t[: t_len * k * len(idx)],
+                    flips=take(full.flips, local),
+                    edge_index=full.edge_index,
+                    in_agent_frame=True,
+                )
+                if plan is None:
+                    out = policy.forward_sequence(obs, t_len)
+                else:
+                    out = policy.forward_sequence(
+                        obs, t_len, plan=plan.map(lambda x, loc=local: take(x, loc))
+                    )
                 logits = self._unstack(out.logits, k)
                 values = self._unstack(out.value, k)
                 beliefs = self._unstack(out.belief, k)

@@ -437,3 +437,49 @@ def test_forward_sequence_equals_stepwise_forward():
         torch.testing.assert_close(getattr(full, name), want, msg=name)
     with pytest.raises(ValueError, match="multiple of steps"):
         policy.forward_sequence(stacked, 4)
+
+
+def test_attention_plan_reused_and_sliced_gives_same_outputs():
+    """A plan built once for a stacked batch and sliced per environment (as the trainer
+    does across PPO epochs) gives exactly what forward_sequence computes without it."""
+    g = barabasi_albert_graph(15, 3, seed=4)
+    game = ConsensusGame(g, num_envs=4, other_play=True, p_perc=0.6, seed=2)
+    torch.manual_seed(1)
+    policy = AttentionPolicy(15, hidden=12)
+    obs, gen, seq = game.reset(), torch.Generator().manual_seed(3), []
+    for _ in range(3):
+        seq.append(obs.to_agent_frame())
+        obs = game.step(torch.randint(0, 3, (4, 15), generator=gen)).obs
+
+    def stack(envs: list[int]) -> Observation:
+        return Observation(
+            signal=torch.cat([o.signal[envs] for o in seq]),
+            own_output=torch.cat([o.own_output[envs] for o in seq]),
+            edge_active=torch.cat([o.edge_active[envs] for o in seq]),
+            t=torch.zeros(3 * len(envs), dtype=torch.long),
+            flips=torch.cat([o.flips[envs] for o in seq]),
+            edge_index=seq[0].edge_index,
+            in_agent_frame=True,
+        )
+
+    full = stack([0, 1, 2, 3])
+    plan = policy.attention_plan(full)
+    e = g.num_edges
+    assert tuple(plan.code_ext.shape) == (12, e + 15)
+    # the plan's codes are the edge codes then each agent's own output
+    assert torch.equal(plan.code_ext[:, :e], full.edge_codes)
+    assert torch.equal(plan.code_ext[:, e:], full.own_output)
+    envs = torch.tensor([3, 1])
+
+    def take(x: torch.Tensor) -> torch.Tensor:
+        return x.view(3, 4, -1).index_select(1, envs).reshape(6, -1)
+
+    sub = stack([3, 1])
+    with_plan = policy.forward_sequence(sub, 3, plan=plan.map(take))
+    without = policy.forward_sequence(sub, 3)
+    for name in ("logits", "value", "belief", "attention", "self_attention", "hidden"):
+        torch.testing.assert_close(getattr(with_plan, name), getattr(without, name),
+                                   rtol=0, atol=0, msg=name)
+    with pytest.raises(ValueError, match="attention plan has shape"):
+        policy.forward_sequence(sub, 3, plan=plan)
+

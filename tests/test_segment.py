@@ -87,6 +87,18 @@ def test_segment_softmax_matches_loop_with_masks(seed):
     assert not nonempty[s - 1]
 
 
+def test_segment_softmax_with_cached_flat_index_matches_loop():
+    src, index, s = _random_case(5)
+    scores = src.masked_fill(torch.rand(src.shape, generator=torch.Generator().manual_seed(1))
+                             < 0.3, float("-inf"))
+    flat = flat_segment_index(index, scores.shape[0], s)
+    got = segment_softmax(scores, index, s, flat_index=flat)
+    np.testing.assert_allclose(got.numpy(), _ref_softmax(scores.numpy(), index.numpy()),
+                               atol=1e-12)
+    with pytest.raises(ValueError, match="flat_index has shape"):
+        segment_softmax(scores, index, s, flat_index=flat[:-1])
+
+
 def test_segment_softmax_is_stable_for_huge_scores():
     index = torch.tensor([0, 0, 1, 1])
     scores = torch.tensor([[1e4, 1e4 - 1.0, -1e4, -1e4 + 2.0]], dtype=torch.float32)
