@@ -409,6 +409,11 @@ def test_levels_engine_on_dense_collisions_and_duplicate_accesses():
     out = run_micro_steps(x, reads, writes, micro, {"c": coef}, "levels")
     seq = run_micro_steps(x, reads, writes, micro, {"c": coef}, "sequential")
     np.testing.assert_allclose(out.numpy(), seq.numpy(), rtol=0, atol=1e-12)
+    # non-contiguous inputs, left unchanged
+    rt = reads.transpose(0, 1).contiguous().transpose(0, 1)
+    before = rt.clone()
+    out2 = run_micro_steps(x, rt, writes, micro, {"c": coef}, "levels")
+    assert torch.equal(out2, out) and torch.equal(rt, before)
     expect = x.tolist()
     for r in range(3):
         e = expect[r] + [0.0]

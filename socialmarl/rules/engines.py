@@ -303,7 +303,9 @@ def _levels(
             cols.append(w)
     na = len(cols)
     same_rw = na == nr and (writes is reads or torch.equal(writes, reads))
-    node = (reads if na == nr else torch.stack(cols, -1)).to(torch.int32)
+    node = (reads if na == nr else torch.stack(cols, -1)).to(
+        torch.int32, memory_format=torch.contiguous_format, copy=True
+    )
     for c in range(1, na):  # an agent listed twice in one micro-step counts once
         node[..., c].masked_fill_((node[..., :c] == node[..., c:c + 1]).any(-1), n)
     # chain of an access: (replica, agent), "nothing" as one more agent per replica. A stable
@@ -344,8 +346,8 @@ def _levels(
     off = (torch.arange(r, device=dev) * (n + 1)).view(r, 1, 1)
     nw = writes.shape[2]
     # one row per micro-step: flat value indices to read and write, successors
-    rf = (reads + off).view(rm, nr)
-    wf = rf if same_rw else (writes + off).view(rm, nw)
+    rf = (reads + off).reshape(rm, nr)
+    wf = rf if same_rw else (writes + off).reshape(rm, nw)
     auxf = {k: v.reshape(rm, *v.shape[2:]) for k, v in aux.items()}
     empty: dict[str, torch.Tensor] = {}
     while frontier.numel():
