@@ -6,7 +6,7 @@ random micro-steps per replica, applied one after another. Micro-step ``k`` of r
 *writes* a few agents (``writes[r, k]``); node id ``N`` means "nothing" (padding, or a
 micro-step that does nothing such as an agent without in-neighbours).
 
-Two engines give the *same* result as applying the micro-steps one by one:
+Three engines give the *same* result as applying the micro-steps one by one:
 
 ``"sequential"``
     A loop over the ``M`` micro-steps, each applied to all ``R`` replicas at once (one
@@ -26,7 +26,7 @@ Two engines give the *same* result as applying the micro-steps one by one:
     and next micro-step touching each of its agents (reads are treated like writes, which
     only adds dependencies), and Kahn's algorithm then runs ready micro-steps one batched
     round at a time, with work per round proportional to the round's size. Best on a CPU
-    for up to about 100 replicas of micro-steps touching few agents (Deffuant).
+    for up to about 128 replicas of micro-steps touching few agents (Deffuant).
 
 ``"auto"`` picks ``"rounds"`` on CUDA devices, or for at most 20 replicas when a
 micro-step touches at most 16 agents; ``"sequential"`` otherwise. Both engines are exact,
@@ -56,8 +56,8 @@ AUTO_ROUNDS_MAX_REPLICAS = 20
 #: the Sznajd rule, make long dependency chains).
 AUTO_ROUNDS_MAX_ACCESSES = 16
 #: Deffuant steps use the "levels" engine up to this many replicas on a CPU (measured
-#: crossover with the sequential engine: 100-130 replicas; see benchmarks/RULES.md).
-AUTO_LEVELS_MAX_REPLICAS = 96
+#: crossover with the sequential engine: 128-256 replicas; see benchmarks/RULES.md).
+AUTO_LEVELS_MAX_REPLICAS = 128
 #: The voter's copy micro-steps use :func:`run_copy_steps` up to this many replicas on a CPU
 #: (measured crossover with the sequential engine: 32-64 replicas).
 AUTO_COPY_MAX_REPLICAS = 32
