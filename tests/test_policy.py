@@ -483,3 +483,55 @@ def test_attention_plan_reused_and_sliced_gives_same_outputs():
     with pytest.raises(ValueError, match="attention plan has shape"):
         policy.forward_sequence(sub, 3, plan=plan)
 
+
+
+def test_hand_written_gru_matches_nn_gru_and_gradcheck():
+    """forward_sequence's GRU (precomputed input gates, hand-written backward) against
+    torch.nn.GRU: same states and gradients, and a float64 gradcheck of the backward."""
+    from socialmarl.policy import _GRUSequence
+
+    torch.manual_seed(0)
+    gru = torch.nn.GRU(6, 5).double()
+    x = torch.randn(4, 3, 6, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(4, 3, 5, dtype=torch.float64)
+    ref, _ = gru(x)
+    (ref * w).sum().backward()
+    want = [x.grad.clone()] + [p.grad.clone() for p in gru.parameters()]
+    x.grad = None
+    gru.zero_grad()
+    gi = torch.addmm(gru.bias_ih_l0, x.reshape(-1, 6), gru.weight_ih_l0.t()).view(4, 3, 15)
+    got = _GRUSequence.apply(gi, gru.weight_hh_l0, gru.bias_hh_l0)
+    torch.testing.assert_close(got, ref)
+    (got * w).sum().backward()
+    for a, b in zip([x.grad] + [p.grad for p in gru.parameters()], want):
+        torch.testing.assert_close(a, b)
+    args = (torch.randn(3, 2, 12, dtype=torch.float64, requires_grad=True),
+            torch.randn(12, 4, dtype=torch.float64, requires_grad=True),
+            torch.randn(12, dtype=torch.float64, requires_grad=True))
+    assert torch.autograd.gradcheck(_GRUSequence.apply, args)
+
+
+def test_forward_sequence_same_with_nn_gru(monkeypatch):
+    import socialmarl.policy as pol
+
+    g = barabasi_albert_graph(10, 2, seed=5)
+    game = ConsensusGame(g, num_envs=2, seed=3)
+    torch.manual_seed(2)
+    policy = AttentionPolicy(10, hidden=8)
+    o0 = game.reset().to_agent_frame()
+    o1 = game.step(torch.ones(2, 10, dtype=torch.long)).obs.to_agent_frame()
+    stacked = Observation(*(torch.cat([getattr(o, f) for o in (o0, o1)])
+                            for f in ("signal", "own_output")),
+                          edge_active=None, t=torch.zeros(4, dtype=torch.long),
+                          flips=torch.cat([o0.flips, o1.flips]), edge_index=o0.edge_index,
+                          in_agent_frame=True)
+    outs = []
+    for hand in (True, False):
+        monkeypatch.setattr(pol, "_HAND_GRU", hand)
+        policy.zero_grad()
+        out = policy.forward_sequence(stacked, 2)
+        (out.logits.sum() + out.value.sum() + out.belief.sum()).backward()
+        outs.append((out, [p.grad.clone() for p in policy.parameters()]))
+    torch.testing.assert_close(outs[0][0].hidden, outs[1][0].hidden)
+    for a, b in zip(outs[0][1], outs[1][1]):
+        torch.testing.assert_close(a, b)
