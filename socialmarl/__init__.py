@@ -117,10 +117,15 @@ _LAZY_PLOTS = (
 )
 
 
+_LAZY_WIDGETS = ("explore_game", "game_explorer")
+
+
 def __getattr__(name: str):
     """Load matplotlib-backed plotting (and other heavy submodules) on first use."""
     if name in _LAZY_PLOTS:
         return getattr(_import_module(".plots", __name__), name)
+    if name in _LAZY_WIDGETS:
+        return getattr(_import_module(".widgets", __name__), name)
     if name in ("plots", "cli", "widgets", "nash"):
         return _import_module(f".{name}", __name__)
     raise AttributeError(f"module 'socialmarl' has no attribute {name!r}")
@@ -155,7 +160,7 @@ __all__ = [
     "EvalRecord", "evaluate", "evaluate_run",
     # analysis
     "metrics", "networks", "summarise", "episode_metrics", "over_steps", "sweep_table",
-    "AttentionFit", *_LAZY_PLOTS,
+    "AttentionFit", *_LAZY_PLOTS, *_LAZY_WIDGETS,
     # classic rules
     "RULES", "Voter", "QVoter", "MajorityRule", "Sznajd", "DeGroot", "FriedkinJohnsen",
     "Deffuant", "HegselmannKrause", "TruthSeeking", "make_rule", "score_opinions", "to_guess",
