@@ -3,6 +3,7 @@
     socialmarl demo [--graph NAME] [--out DIR]        play the game with simple strategies
     socialmarl train [--graph NAME] [--alphas ...] [--<any TrainConfig field>] --out DIR
     socialmarl evaluate RUN_DIR [--episodes K] [--no-other-play] [--out DIR]
+    socialmarl reproduce [--preset quick|paper|smoke] [--out DIR]
 
 Every command writes its results (JSON/CSV with the config that made them) into a folder.
 ``socialmarl train --help`` lists every field of :class:`~socialmarl.train.TrainConfig`
@@ -191,6 +192,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .reproduce import reproduce
+
+    res = reproduce(args.preset, args.out, device=args.device, progress=not args.no_progress)
+    print(res["summary"], end="")
+    print(f"wrote {args.out}: conformity.png, attention_fit.png, numbers.csv, summary.txt")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="socialmarl", description="Opinion dynamics learned by deep multi-agent RL."
@@ -227,6 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--seed", type=int, default=1234, help="evaluation seed")
     ev.add_argument("--out", default=None, help="results folder (default RUN/eval)")
     ev.set_defaults(func=cmd_evaluate)
+
+    rp = sub.add_parser("reproduce", help="the paper's claims on bundled data, end to end")
+    rp.add_argument("--preset", default="quick", choices=["smoke", "quick", "paper"],
+                    help="smoke: seconds; quick: minutes on a CPU; paper: full scale (GPU)")
+    rp.add_argument("--out", default="results/reproduce", help="results folder")
+    rp.add_argument("--device", default="cpu", help="cpu or cuda")
+    rp.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    rp.set_defaults(func=cmd_reproduce)
     return parser
 
 

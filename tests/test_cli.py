@@ -48,3 +48,20 @@ def test_errors_are_reported_not_raised(tmp_path, capsys):
     assert "alpha=2.0 is outside" in capsys.readouterr().err
     assert main(["evaluate", str(tmp_path / "missing")]) == 2
     assert "no checkpoint" in capsys.readouterr().err
+
+
+def test_reproduce_smoke_writes_the_results_folder(tmp_path, capsys):
+    out = tmp_path / "rep"
+    assert main(["reproduce", "--preset", "smoke", "--out", str(out), "--no-progress"]) == 0
+    for name in ("conformity.png", "attention_fit.png", "numbers.csv", "attention_fit.csv",
+                 "summary.txt", "config.json"):
+        assert (out / name).stat().st_size > 0, name
+    numbers = pd.read_csv(out / "numbers.csv")
+    nets = set(numbers.network)
+    assert {"bluesky-like", "camp", "learned attention vs human"} <= nets
+    acc = numbers[(numbers.metric == "accuracy_final")]
+    assert sorted(set(acc.alpha)) == [0.0, 1.0]
+    assert ((acc.ci_low <= acc.value) & (acc.value <= acc.ci_high)).all()
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["preset"]["name"] == "smoke"
+    assert "best alpha" in capsys.readouterr().out

@@ -1,0 +1,33 @@
+"""The breadth-first piece of a graph used by the reproduction presets."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+
+import socialmarl as sm
+from socialmarl.reproduce import bfs_subgraph
+
+
+def test_bfs_subgraph_matches_networkx_and_renormalises():
+    g = sm.load_bluesky_sample()
+    sub = bfs_subgraph(g, 150)
+    ids = sub.node_attrs["original_id"]
+    assert len(set(ids)) == 150
+    root = int(np.argmax(g.out_degree().numpy()))
+    assert ids[0] == root
+    # the chosen accounts are the closest to the root (undirected distance)
+    dist = nx.single_source_shortest_path_length(g.to_networkx().to_undirected(), root)
+    assert max(dist[i] for i in ids) <= min(d for v, d in dist.items() if v not in set(ids))
+    # edges are exactly those among the chosen accounts
+    ref = nx.DiGraph(g.to_networkx()).subgraph(ids)
+    mapped = {(ids[a], ids[b]) for a, b in sub.edge_index.T.tolist()}
+    assert mapped == set(ref.edges)
+    # weights renormalised per receiver
+    w = sub.edge_weight.numpy()
+    tot = np.bincount(sub.receivers.numpy(), weights=w, minlength=150)
+    has = np.bincount(sub.receivers.numpy(), minlength=150) > 0
+    assert np.allclose(tot[has & (tot > 0)], 1.0)
+    with pytest.raises(ValueError, match="size=0"):
+        bfs_subgraph(g, 0)
