@@ -244,10 +244,10 @@ def reproduce(
     atomic_write_text(out / "attention_fit.csv", fit.table_.to_csv(index=False))
 
     fig = plot_sweep(numbers, ["accuracy_final", "lying_rate", "edge_disagreement_final"])
-    fig.suptitle("Accuracy, lying and disagreement against conformity (1 - alpha)")
+    fig.suptitle("Accuracy, lying and disagreement against conformity (1 - alpha)", y=1.04)
     atomic_write_bytes(out / "conformity.png", _figure_png(fig))
     fig2 = plot_sweep(fit_numbers, ["spearman"])
-    fig2.suptitle("Learned attention against human like-importance")
+    fig2.suptitle("Learned attention against human like-importance", y=1.06)
     atomic_write_bytes(out / "attention_fit.png", _figure_png(fig2))
 
     def val(net: str, alpha: float, metric: str) -> float:
