@@ -282,8 +282,8 @@ class Trainer:
         self.sample_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
         self.perm_gen = torch.Generator().manual_seed(cfg.seed + 2)
         self.update = 0
+        # Optional (N,) bool: only these agents' losses train (the local-Nash check).
         self.agent_mask: torch.Tensor | None = None
-        """Optional (N,) bool: only these agents' losses train (the local-Nash check)."""
         self.log_rows: list[dict[str, Any]] = []
         self.obs = self.game.reset()
         self.slices = [
