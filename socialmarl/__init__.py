@@ -102,6 +102,7 @@ from .rules import (
     to_guess,
 )
 from .rules import simulate as simulate_rule
+from .smoke import budget, smoke_test
 from .train import TrainConfig, Trainer, load_population, train
 
 __version__ = "0.1.0"
@@ -166,6 +167,6 @@ __all__ = [
     "Deffuant", "HegselmannKrause", "TruthSeeking", "make_rule", "score_opinions", "to_guess",
     "simulate_rule",
     # config helpers
-    "atomic_write_text", "config_from_dict", "config_to_dict", "field_docs", "load_json",
-    "save_json",
+    "smoke_test", "budget", "atomic_write_text", "config_from_dict", "config_to_dict",
+    "field_docs", "load_json", "save_json",
 ]
