@@ -14,6 +14,13 @@ object with ``get_json(method, params) -> dict`` that performs an XRPC query suc
   parameters), written atomically, so an interrupted crawl resumes where it stopped.
 * :class:`CachedClient` puts the cache in front of any client: cached keys are answered
   from disk and never requested again.
+* :class:`OfflineClient` never touches the network: behind a :class:`CachedClient` it
+  turns every cache miss into a :class:`CacheMissError` naming the request (the crawler's
+  ``offline=True``).
+
+A cache folder may also hold a packed, read-only archive of entries,
+``requests.jsonl.gz`` (:meth:`RequestCache.pack`): one small file to ship or share
+instead of thousands; loose files take precedence over it.
 
 A definitive error answer (HTTP 4xx other than 429, for example ``400 InvalidRequest
 "Profile not found"`` for a deleted account) raises :class:`XrpcError` at once and is
@@ -23,6 +30,7 @@ cached too; exhausted retries raise :class:`RequestFailedError`.
 from __future__ import annotations
 
 import email.utils
+import gzip
 import hashlib
 import http.client
 import json
@@ -35,7 +43,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from ..config import atomic_write_text
+from ..config import atomic_write_bytes, atomic_write_text
 
 __all__ = [
     "PUBLIC_APPVIEW",
@@ -46,11 +54,17 @@ __all__ = [
     "UrllibClient",
     "RequestCache",
     "CachedClient",
+    "OfflineClient",
+    "CacheMissError",
+    "PACKED_CACHE_NAME",
     "canonical_params",
 ]
 
 PUBLIC_APPVIEW = "https://public.api.bsky.app/xrpc/"
 """Bluesky's public AppView: read-only XRPC queries without login."""
+
+PACKED_CACHE_NAME = "requests.jsonl.gz"
+"""File name of a request cache's packed, read-only archive (see :meth:`RequestCache.pack`)."""
 
 _USER_AGENT = "socialmarl-crawler/0.1 (+research crawler; polite, rate-limited)"
 
@@ -94,6 +108,26 @@ class RequestFailedError(RuntimeError):
 
 class RateLimitWaitTooLong(RequestFailedError):
     """The server asked us to wait longer than ``max_rate_limit_wait`` seconds."""
+
+
+class CacheMissError(LookupError):
+    """An offline request that the request cache cannot answer (no network call was made).
+
+    Attributes ``method``, ``params`` and ``cache_dir``.
+    """
+
+    def __init__(self, method: str, params: Mapping[str, Any], cache_dir: str | Path) -> None:
+        self.method = method
+        self.params = dict(params)
+        self.cache_dir = Path(cache_dir)
+        super().__init__(
+            f"offline: the request cache {self.cache_dir} holds no answer for {method} "
+            f"{_show_params(params)}, and no network request was made. Fill the cache by "
+            f"running the same crawl online (offline=False) with cache_dir={str(self.cache_dir)!r}"
+            "; or check that the crawl settings (seeds, hops, direction, max_nodes, "
+            "max_fanout, page_size, posts_per_account, max_likes_per_post, feed_filter, likes) "
+            "are those the cache was filled with: other settings send other requests"
+        )
 
 
 def _show_params(params: Mapping[str, Any]) -> str:
@@ -351,7 +385,17 @@ class RequestCache:
 
     The key is the SHA-256 of the method and its canonical parameters; files live at
     ``directory/<method>/<key[:2]>/<key>.json`` and hold ``{"method", "params", "response"}``
-    or, for a definitive error answer, ``{"method", "params", "error": {...}}``.
+    or, for a definitive error answer, ``{"method", "params", "error": {...}}``. The folder
+    may also hold a packed archive ``requests.jsonl.gz`` (see :meth:`pack`) that answers
+    the requests it holds; a loose file wins over the archive.
+
+    Parameters
+    ----------
+    directory : path
+        The cache folder.
+    create : bool
+        Create the folder when missing (default); ``False`` raises
+        :class:`FileNotFoundError` instead (a read-only use such as an offline crawl).
 
     Examples
     --------
@@ -362,16 +406,31 @@ class RequestCache:
     {'profiles': []}
     >>> cache.get("app.bsky.actor.getProfiles", {"actors": ["b.test"]}) is None
     True
+    >>> cache.pack(remove_loose=True).name, len(cache)   # one archive instead of loose files
+    ('requests.jsonl.gz', 1)
+    >>> cache.get("app.bsky.actor.getProfiles", {"actors": ["a.test"]})["response"]
+    {'profiles': []}
     """
 
-    def __init__(self, directory: str | Path) -> None:
+    def __init__(self, directory: str | Path, *, create: bool = True) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        if create:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        elif not self.directory.is_dir():
+            raise FileNotFoundError(
+                f"{self.directory}: no request cache folder here; give the cache_dir a crawl "
+                "filled online, or run the crawl online once to fill it"
+            )
+        self._archive: dict[str, dict[str, Any]] | None = None
 
     @staticmethod
     def key(method: str, params: Mapping[str, Any]) -> str:
         """The hex SHA-256 request key."""
-        text = json.dumps([method, canonical_params(params)], separators=(",", ":"))
+        return RequestCache._key_of(method, canonical_params(params))
+
+    @staticmethod
+    def _key_of(method: str, pairs: Any) -> str:
+        text = json.dumps([method, pairs], separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def path(self, method: str, params: Mapping[str, Any]) -> Path:
@@ -381,13 +440,43 @@ class RequestCache:
         k = self.key(method, params)
         return self.directory / method / k[:2] / f"{k}.json"
 
+    @property
+    def archive_path(self) -> Path:
+        """The packed archive ``directory/requests.jsonl.gz`` (it may not exist)."""
+        return self.directory / PACKED_CACHE_NAME
+
+    def _packed(self) -> dict[str, dict[str, Any]]:
+        """Entries of the packed archive by key, read once (empty without an archive)."""
+        if self._archive is None:
+            self._archive = {}
+            path = self.archive_path
+            if path.is_file():
+                try:
+                    text = gzip.decompress(path.read_bytes()).decode("utf-8")
+                except (OSError, EOFError, UnicodeDecodeError) as exc:
+                    raise ValueError(f"{path}: not a readable gzip file ({exc})") from exc
+                for line, row in enumerate(text.splitlines(), start=1):
+                    try:
+                        entry = json.loads(row)
+                    except ValueError as exc:
+                        raise ValueError(f"{path}, line {line}: not JSON ({exc})") from None
+                    if not (isinstance(entry, dict) and isinstance(entry.get("method"), str)
+                            and isinstance(entry.get("params"), list)
+                            and ("response" in entry or "error" in entry)):
+                        raise ValueError(
+                            f"{path}, line {line}: expected an object with method, params "
+                            "and response (or error); regenerate it with RequestCache.pack"
+                        )
+                    self._archive[self._key_of(entry["method"], entry["params"])] = entry
+        return self._archive
+
     def get(self, method: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
         """The stored entry, or ``None`` when this request is not cached."""
         p = self.path(method, params)
         try:
             text = p.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return None
+            return self._packed().get(self.key(method, params))
         try:
             entry = json.loads(text)
         except ValueError:
@@ -409,8 +498,55 @@ class RequestCache:
             entry["response"] = response
         atomic_write_text(self.path(method, params), json.dumps(entry, separators=(",", ":")))
 
+    def _loose(self) -> list[Path]:
+        return sorted(self.directory.glob("*/*/*.json"))
+
+    def entries(self) -> dict[str, dict[str, Any]]:
+        """Every stored entry by request key (a loose file wins over the archive)."""
+        out = dict(self._packed())
+        for p in self._loose():
+            try:
+                entry = json.loads(p.read_text(encoding="utf-8"))
+            except ValueError:
+                continue  # unreadable: as in get(), treated as not cached
+            if isinstance(entry, dict) and "method" in entry and "params" in entry:
+                out[self._key_of(entry["method"], entry["params"])] = entry
+        return out
+
     def __len__(self) -> int:
-        return sum(1 for _ in self.directory.glob("*/*/*.json"))
+        return len(self.entries())
+
+    def pack(self, *, remove_loose: bool = False) -> Path:
+        """Write every entry (archive and loose files) into ``requests.jsonl.gz``.
+
+        One JSON object per line, sorted by key, gzip without a time stamp: the same
+        entries always give the same bytes. Written atomically.
+
+        Parameters
+        ----------
+        remove_loose : bool
+            Delete the loose files (and their emptied folders) once the archive is written.
+
+        Returns
+        -------
+        Path
+            The archive.
+        """
+        loose = self._loose()
+        entries = self.entries()
+        lines = [json.dumps(entries[k], separators=(",", ":"), sort_keys=True)
+                 for k in sorted(entries)]
+        data = ("\n".join(lines) + "\n" if lines else "").encode("utf-8")
+        atomic_write_bytes(self.archive_path, gzip.compress(data, compresslevel=9, mtime=0))
+        self._archive = entries
+        if remove_loose:
+            for p in loose:
+                p.unlink()
+            for folder in sorted({p.parent for p in loose} | {p.parent.parent for p in loose},
+                                 key=lambda f: -len(f.parts)):
+                if not any(folder.iterdir()):
+                    folder.rmdir()
+        return self.archive_path
 
 
 class CachedClient:
@@ -462,3 +598,40 @@ class CachedClient:
             raise
         self.cache.put(method, params, response=response)
         return response
+
+
+class OfflineClient:
+    """A client that never sends anything: every request raises :class:`CacheMissError`.
+
+    Put it behind a :class:`CachedClient` to crawl from a filled cache only
+    (``crawl_bluesky(..., cache_dir=..., offline=True)`` does that).
+
+    Parameters
+    ----------
+    cache_dir : path
+        The cache it stands behind (named in the error).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> cache = RequestCache(tempfile.mkdtemp())
+    >>> cache.put("app.bsky.actor.getProfiles", {"actors": ["a.test"]}, {"profiles": []})
+    >>> c = CachedClient(OfflineClient(cache.directory), cache)
+    >>> c.get_json("app.bsky.actor.getProfiles", {"actors": ["a.test"]})
+    {'profiles': []}
+    >>> c.get_json("app.bsky.actor.getProfiles", {"actors": ["b.test"]})
+    Traceback (most recent call last):
+    ...
+    socialmarl.networks.atproto_http.CacheMissError: offline: the request cache ... holds no \
+answer for app.bsky.actor.getProfiles {"actors": ["b.test"]}, and no network request was made...
+    """
+
+    base_url = None
+
+    def __init__(self, cache_dir: str | Path) -> None:
+        self.cache_dir = Path(cache_dir)
+        self.num_requests = 0
+
+    def get_json(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Raise :class:`CacheMissError` for ``method`` with ``params``."""
+        raise CacheMissError(method, params, self.cache_dir)

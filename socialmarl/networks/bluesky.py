@@ -27,8 +27,11 @@ keeps weight 0 on every edge (no evidence) and is counted in the metadata.
 
 Every request goes through an optional on-disk cache (one JSON file per request), so an
 interrupted crawl run again with the same ``cache_dir`` resumes where it stopped and sends
-no request twice. Nothing is sent that identifies you beyond the ``User-Agent``; no
-``Authorization`` header unless you pass a token.
+no request twice. With ``offline=True`` the cache answers every request and nothing is
+ever sent: a request it does not hold raises
+:class:`~socialmarl.networks.atproto_http.CacheMissError` naming it. Nothing is sent that
+identifies you beyond the ``User-Agent``; no ``Authorization`` header unless you pass a
+token.
 
 Output format (a folder, no pickles): ``nodes.csv`` (``node, did, handle,
 followers_count, follows_count, posts_count, posts_sampled, hop`` and any further node
@@ -63,6 +66,7 @@ from ..config import atomic_write_bytes, load_json, save_json
 from .atproto_http import (
     PUBLIC_APPVIEW,
     CachedClient,
+    OfflineClient,
     RequestCache,
     UrllibClient,
     XrpcClient,
@@ -326,6 +330,11 @@ class BlueskyCrawler:
         Bearer token for the default client; by default no ``Authorization`` header.
     progress : bool
         Show tqdm progress bars.
+    offline : bool
+        Answer every request from ``cache_dir`` (required) and never touch the network; a
+        request the cache does not hold raises
+        :class:`~socialmarl.networks.atproto_http.CacheMissError` naming it. ``client``
+        and ``auth_token`` must then be left out.
 
     Examples
     --------
@@ -348,11 +357,26 @@ class BlueskyCrawler:
         cache_dir: str | os.PathLike | None = None,
         auth_token: str | None = None,
         progress: bool = True,
+        offline: bool = False,
     ) -> None:
         if not isinstance(config, CrawlConfig):
             raise TypeError(f"config must be a CrawlConfig, got {type(config).__name__}")
         self.config = config
-        if client is None:
+        self.offline = bool(offline)
+        if self.offline:
+            if cache_dir is None:
+                raise ValueError(
+                    "offline=True needs cache_dir: the request cache that answers every request"
+                )
+            if client is not None or auth_token is not None:
+                raise ValueError(
+                    "offline=True sends no request; leave out client and auth_token"
+                )
+            cache = RequestCache(cache_dir, create=False)
+            client = OfflineClient(cache.directory)
+            cache_dir = None
+            self.http: XrpcClient = CachedClient(client, cache)
+        elif client is None:
             client = UrllibClient(
                 config.base_url, rate_limit=config.rate_limit, timeout=config.timeout,
                 max_retries=config.max_retries, backoff_base=config.backoff_base,
@@ -363,7 +387,8 @@ class BlueskyCrawler:
         if not callable(getattr(client, "get_json", None)):
             raise TypeError("client must have a get_json(method, params) method")
         self.client = client
-        self.http: XrpcClient = client
+        if not self.offline:
+            self.http = client
         if cache_dir is not None:
             self.http = CachedClient(client, RequestCache(cache_dir))
         self.progress = bool(progress)
@@ -616,7 +641,8 @@ class BlueskyCrawler:
             "name": graph.name,
             "directed": True,
             "synthetic": False,
-            "source": getattr(self.client, "base_url", type(self.client).__name__),
+            "source": "offline request cache" if self.offline
+            else getattr(self.client, "base_url", type(self.client).__name__),
             "started": started.isoformat(timespec="seconds"),
             "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "config": dataclasses.asdict(cfg) | {"seeds": list(cfg.seeds)},
@@ -691,6 +717,7 @@ def crawl_bluesky(
     auth_token: str | None = None,
     progress: bool = True,
     pseudonymise_salt: str | bytes | None = None,
+    offline: bool = False,
     **config: Any,
 ) -> BlueskyCrawl:
     """Crawl a k-hop Bluesky follow subgraph with like-importance weights.
@@ -710,6 +737,9 @@ def crawl_bluesky(
     pseudonymise_salt : str or bytes, optional
         When given, handles and DIDs in the result are replaced by salted-hash pseudonyms
         (:func:`pseudonymise_crawl`). Keep the salt secret.
+    offline : bool
+        Answer every request from ``cache_dir`` and send none (see :class:`BlueskyCrawler`);
+        a missing request raises :class:`~socialmarl.networks.atproto_http.CacheMissError`.
     **config :
         Any :class:`CrawlConfig` field (``hops``, ``max_nodes``, ``max_fanout``, ...).
 
@@ -729,7 +759,8 @@ def crawl_bluesky(
     seeds_t = (seeds,) if isinstance(seeds, str) else tuple(seeds)
     cfg = CrawlConfig(seeds=seeds_t, **config)
     crawl = BlueskyCrawler(
-        cfg, client=client, cache_dir=cache_dir, auth_token=auth_token, progress=progress
+        cfg, client=client, cache_dir=cache_dir, auth_token=auth_token, progress=progress,
+        offline=offline,
     ).run()
     if pseudonymise_salt is not None:
         crawl = pseudonymise_crawl(crawl, pseudonymise_salt)
