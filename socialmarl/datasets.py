@@ -4,6 +4,9 @@
   communities with like-importance weights, in the crawler's own format.
 * :func:`load_camp_sample`: a hunter-gatherer-camp-like network of 33 people with per-pair
   interaction probabilities ``q`` and a recommended switching rate ``r``.
+* :func:`bluesky_crawl_cache`: a request cache of the Bluesky crawler (made by
+  ``data/make_crawl_cache.py`` against a fake AppView serving the sample's synthetic
+  accounts) and the crawl settings it answers, for running the crawler offline.
 
 Both are synthetic: drawn from documented random models, no real person's data (see
 ``data/README.md``). The files are looked up in ``socialmarl/data/`` (an installed wheel)
@@ -27,6 +30,7 @@ __all__ = [
     "load_bluesky_sample",
     "load_bluesky_sample_crawl",
     "load_camp_sample",
+    "bluesky_crawl_cache",
 ]
 
 _MARKER = ("bluesky_sample", "camp_sample")
@@ -168,3 +172,50 @@ def load_camp_sample() -> tuple[Graph, float]:
         n, pairs, q, directed=False, name="camp_sample", node_attrs=attrs
     )
     return graph, float(meta["r"])
+
+
+def bluesky_crawl_cache() -> tuple[Path, dict[str, Any]]:
+    """The bundled request cache of the Bluesky crawler and the crawl settings it answers.
+
+    ``data/make_crawl_cache.py`` ran the real crawler against an in-process fake AppView
+    serving the synthetic accounts of :func:`load_bluesky_sample` and packed every request
+    and answer into ``bluesky_crawl_cache/requests.jsonl.gz``. With the settings returned
+    here the crawl runs offline, sending nothing:
+    ``crawl_bluesky(**settings, cache_dir=folder, offline=True)``; other settings need
+    requests the cache lacks and raise
+    :class:`~socialmarl.networks.atproto_http.CacheMissError`.
+
+    Returns
+    -------
+    folder : Path
+        The cache folder (pass it as ``cache_dir``; it is only read).
+    settings : dict
+        Keyword arguments of :func:`~socialmarl.networks.bluesky.crawl_bluesky`: ``seeds``,
+        ``hops``, ``direction``, ``max_nodes``, ``max_fanout``, ``posts_per_account``,
+        ``max_likes_per_post``, ``page_size``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the cache is not beside the other bundled data (regenerate it with
+        ``python data/make_crawl_cache.py``).
+
+    Examples
+    --------
+    >>> from socialmarl.networks.bluesky import crawl_bluesky
+    >>> folder, settings = bluesky_crawl_cache()
+    >>> settings["seeds"], settings["hops"], settings["max_nodes"]
+    (['user0066.sample.invalid', 'user0126.sample.invalid'], 2, 120)
+    >>> crawl = crawl_bluesky(**settings, cache_dir=folder, offline=True, progress=False)
+    >>> crawl.graph.num_nodes, crawl.graph.num_edges, crawl.meta["requests"]["cache_misses"]
+    (120, 981, 0)
+    """
+    folder = bundled_data_dir() / "bluesky_crawl_cache"
+    info_path = folder / "crawl.json"
+    if not (info_path.is_file() and (folder / "requests.jsonl.gz").is_file()):
+        raise FileNotFoundError(
+            f"{folder}: the bundled crawler request cache (crawl.json, requests.jsonl.gz) is "
+            "missing; in a source checkout run `python data/make_crawl_cache.py`"
+        )
+    info = load_json(info_path)
+    return folder, dict(info["settings"])
