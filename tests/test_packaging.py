@@ -27,3 +27,18 @@ def test_every_subpackage_is_listed():
     assert not missing, f"add {sorted(missing)} to [tool.setuptools] packages in pyproject.toml"
     assert cfg["tool"]["setuptools"]["package-dir"]["socialmarl.data"] == "data"
     assert (ROOT / "data" / "bluesky_sample" / "meta.json").is_file()
+
+
+def test_every_bundled_data_file_matches_a_package_data_pattern():
+    # a data file no pattern matches would be missing from wheels (and from non-editable
+    # installs) while every test on a checkout still passes
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = cfg["tool"]["setuptools"]["package-data"]["socialmarl.data"]
+    data = ROOT / "data"
+    shipped = {p for pat in patterns for p in data.glob(pat) if p.is_file()}
+    files = {
+        p for p in data.rglob("*")
+        if p.is_file() and p.suffix not in {".py", ".pyc"} and "__pycache__" not in p.parts
+    }
+    unshipped = sorted(str(p.relative_to(ROOT)) for p in files - shipped)
+    assert not unshipped, f"add patterns for {unshipped} to [tool.setuptools.package-data]"
