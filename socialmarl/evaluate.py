@@ -54,6 +54,10 @@ class EvalRecord:
         (aligned with ``graph.edge_index``).
     self_attention : ndarray of float64, shape (N,)
         Mean weight each agent puts on itself.
+    edge_active : ndarray of bool, shape (B, T, E), or None
+        The edges active at each step (dynamic camp networks and percolation); ``None``
+        when every edge is always active. Pass it to :func:`~socialmarl.metrics.summarise`
+        so edge metrics count only the pairs that interacted.
     graph : Graph
     alpha : float
     config : dict
@@ -75,6 +79,7 @@ class EvalRecord:
     graph: Graph
     alpha: float
     config: dict[str, Any] = field(default_factory=dict)
+    edge_active: np.ndarray | None = None
 
     @property
     def num_episodes(self) -> int:
@@ -153,6 +158,7 @@ class EvalRecord:
             signals=self.signals, truth=self.truth, flips=self.flips, accuracy=self.accuracy,
             agreement=self.agreement, entropy=self.entropy, attention=self.attention,
             self_attention=self.self_attention,
+            **({} if self.edge_active is None else {"edge_active": self.edge_active}),
         )
         atomic_write_bytes(folder / "arrays.npz", buf.getvalue())
         return folder
@@ -228,6 +234,14 @@ def evaluate(
     cfg_kwargs = {**base.__dict__, **overrides, "num_envs": batch, "alpha": float(alpha),
                   "other_play": other_play}
     cfg = GameConfig(**cfg_kwargs)
+    pcfg = getattr(policy, "config", None)
+    n_act = getattr(pcfg, "num_actions", None)
+    if n_act is not None and n_act != (3 if cfg.allow_wait else 2):
+        raise ValueError(
+            f"the policy has {n_act} actions but the game has allow_wait={cfg.allow_wait} "
+            f"({3 if cfg.allow_wait else 2} actions); evaluate with "
+            f"allow_wait={n_act == 3}, the setting the population was trained with"
+        )
     dev = torch.device(device)
     policy = policy.to(dev)
     was_training = policy.training
@@ -248,8 +262,11 @@ def evaluate(
         rec: dict[str, list[torch.Tensor]] = {k: [] for k in (
             "outputs", "beliefs", "lying", "rewards", "accuracy", "agreement", "entropy")}
         signals, truth, flips = obs.signal.clone(), game.truth.clone(), obs.flips.clone()
+        active: list[torch.Tensor] = []
         for _ in range(cfg.episode_length):
             own = obs.to_agent_frame()
+            if own.edge_active is not None:
+                active.append(own.edge_active)
             out = policy(own, h)
             h = out.hidden
             if greedy:
@@ -274,6 +291,9 @@ def evaluate(
             chunks.setdefault(k, []).append(torch.stack(v, 1)[:take].cpu().numpy())
         for k, v in (("signals", signals), ("truth", truth), ("flips", flips)):
             chunks.setdefault(k, []).append(v[:take].cpu().numpy())
+        if active:
+            chunks.setdefault("edge_active", []).append(
+                torch.stack(active, 1)[:take].bool().cpu().numpy())
         done_eps += take
     if was_training:
         policy.train()
@@ -301,6 +321,7 @@ def evaluate(
         graph=graph,
         alpha=float(alpha),
         config=config,
+        edge_active=arrays.get("edge_active"),
     )
 
 

@@ -226,7 +226,7 @@ def reproduce(
         for alpha, rec in recs.items():
             summaries[(net, alpha)] = summarise(
                 rec.outputs, rec.truth, graph, beliefs=rec.beliefs, flips=rec.flips,
-                n_boot=preset.n_boot, seed=preset.seed,
+                edge_active=rec.edge_active, n_boot=preset.n_boot, seed=preset.seed,
             )
     numbers = sweep_table(summaries)
 

@@ -119,3 +119,31 @@ def test_local_nash_finds_gain_against_a_poor_population():
     assert all(torch.equal(a, b) for a, b in zip(before, base.parameters()))
     with pytest.raises(ValueError, match="agent ids"):
         local_nash(base, g, [9], alpha=1.0)
+
+
+def test_dynamic_camp_records_active_edges_and_edge_metrics_use_them():
+    # On a dynamic camp network the game scores agreement over the pairs that interacted
+    # at each step; the record keeps those edges so summarise() agrees with the game.
+    torch.manual_seed(0)
+    g = sm.erdos_renyi_graph(12, 0.5, seed=2, directed=False)
+    q = torch.full((g.num_edges,), 0.3, dtype=torch.float64)
+    policy = AttentionPolicy(12, hidden=8, num_actions=2)
+    with pytest.raises(ValueError, match="allow_wait"):
+        sm.evaluate(policy, g, episodes=2, episode_length=3)  # wait on by default
+    rec = sm.evaluate(policy, g, alpha=0.5, episodes=6, batch_size=4, episode_length=5,
+                      q=q, interaction_rate=0.5, allow_wait=False, seed=4)
+    assert rec.edge_active is not None and rec.edge_active.shape == (6, 5, g.num_edges)
+    assert 0.05 < rec.edge_active.mean() < 0.95  # edges switch on and off
+    out = rec.outputs
+    src, dst = g.edge_index.numpy()
+    for e in range(6):
+        for s in range(5):
+            act = rec.edge_active[e, s]
+            want = (out[e, s, src[act]] == out[e, s, dst[act]]).mean() if act.any() else 1.0
+            assert rec.agreement[e, s] == pytest.approx(want, abs=1e-6)
+    table = sm.summarise(out, rec.truth, g, edge_active=rec.edge_active, n_boot=20)
+    got = table.set_index("metric").loc["agreement_mean", "value"]
+    assert got == pytest.approx(float(rec.agreement.mean()), abs=1e-5)
+    # a static graph records no mask
+    static = sm.evaluate(policy, g, episodes=2, episode_length=3, allow_wait=False, seed=4)
+    assert static.edge_active is None
