@@ -18,10 +18,12 @@ from .config import (
     save_json,
 )
 from .datasets import (
+    bluesky_crawl_cache,
     bundled_data_dir,
     load_bluesky_sample,
     load_bluesky_sample_crawl,
     load_camp_sample,
+    real_data_dir,
 )
 from .evaluate import EvalRecord, evaluate, evaluate_run
 from .game import ConsensusGame, GameConfig, StepResult
@@ -42,6 +44,7 @@ from .networks import (
     stochastic_block_graph,
     watts_strogatz_graph,
 )
+from .networks.atproto_http import CacheMissError
 from .networks.bluesky import (
     AccountNotFoundError,
     BlueskyCrawl,
@@ -149,6 +152,7 @@ __all__ = [
     "bayaka_daily_snapshots", "bayaka_pair_covariates", "DailyInteractions", "MarkovFit",
     "estimate_markov_interaction", "load_bluesky_dump",
     "bundled_data_dir", "load_bluesky_sample", "load_bluesky_sample_crawl", "load_camp_sample",
+    "real_data_dir", "bluesky_crawl_cache", "CacheMissError",
     "crawl_bluesky", "CrawlConfig", "BlueskyCrawler", "BlueskyCrawl", "read_crawl",
     "write_crawl", "pseudonymise_crawl", "like_weights", "CrawlError", "AccountNotFoundError",
     # network statistics

@@ -8,8 +8,11 @@
   ``data/make_crawl_cache.py`` against a fake AppView serving the sample's synthetic
   accounts) and the crawl settings it answers, for running the crawler offline.
 
-Both are synthetic: drawn from documented random models, no real person's data (see
-``data/README.md``). The files are looked up in ``socialmarl/data/`` (an installed wheel)
+* :func:`real_data_dir`: where the real data sets (Congress Twitter, BaYaka, ...) are kept
+  on this machine, if anywhere; they are never bundled.
+
+The bundled sets are synthetic: drawn from documented random models, no real person's data
+(see ``data/README.md``). The files are looked up in ``socialmarl/data/`` (an installed wheel)
 and then in the top-level ``data/`` folder of a source checkout; the environment variable
 ``SOCIALMARL_DATA`` overrides both.
 """
@@ -31,6 +34,7 @@ __all__ = [
     "load_bluesky_sample_crawl",
     "load_camp_sample",
     "bluesky_crawl_cache",
+    "real_data_dir",
 ]
 
 _MARKER = ("bluesky_sample", "camp_sample")
@@ -219,3 +223,55 @@ def bluesky_crawl_cache() -> tuple[Path, dict[str, Any]]:
         )
     info = load_json(info_path)
     return folder, dict(info["settings"])
+
+
+def real_data_dir(name: str | None = None) -> Path | None:
+    """The folder of real (downloaded, not bundled) data sets, or ``None`` when absent.
+
+    Looks in ``$SOCIALMARL_SHARED_DATA``, then in ``shared/data`` beside a source checkout
+    (``../shared/data`` from the repository root), then in ``shared/data`` in the current
+    directory and its parents. Notebooks and tests use it to find Congress Twitter and
+    BaYaka (see the README, "Getting the real data") and skip that part when it is absent.
+
+    Parameters
+    ----------
+    name : str, optional
+        A data set sub-folder such as ``"congress_twitter"`` or ``"bayaka_coforaging"``;
+        the result is then that sub-folder, or ``None`` when it is missing.
+
+    Returns
+    -------
+    pathlib.Path or None
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from pathlib import Path
+    >>> from socialmarl.datasets import real_data_dir
+    >>> old = os.environ.get("SOCIALMARL_SHARED_DATA")
+    >>> d = Path(tempfile.mkdtemp())
+    >>> (d / "congress_twitter").mkdir()
+    >>> os.environ["SOCIALMARL_SHARED_DATA"] = str(d)
+    >>> real_data_dir("congress_twitter") == d / "congress_twitter"
+    True
+    >>> real_data_dir("no_such_set") is None
+    True
+    >>> _ = os.environ.pop("SOCIALMARL_SHARED_DATA") if old is None else None
+    >>> if old is not None:
+    ...     os.environ["SOCIALMARL_SHARED_DATA"] = old
+    """
+    env = os.environ.get("SOCIALMARL_SHARED_DATA")
+    if env:
+        roots = [Path(env)]
+    else:
+        repo = Path(__file__).resolve().parents[1]
+        cwd = Path.cwd().resolve()
+        roots = [repo.parent / "shared" / "data"]
+        roots += [p / "shared" / "data" for p in (cwd, *cwd.parents)]
+    for root in roots:
+        if root.is_dir():
+            if name is None:
+                return root
+            if (root / name).is_dir():
+                return root / name
+    return None
