@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import load_json
+from .networks.atproto_http import PACKED_CACHE_NAME
 from .networks.bluesky import BlueskyCrawl, read_crawl
 from .networks.graph import Graph
 
@@ -216,7 +217,7 @@ def bluesky_crawl_cache() -> tuple[Path, dict[str, Any]]:
     """
     folder = bundled_data_dir() / "bluesky_crawl_cache"
     info_path = folder / "crawl.json"
-    if not (info_path.is_file() and (folder / "requests.jsonl.gz").is_file()):
+    if not (info_path.is_file() and (folder / PACKED_CACHE_NAME).is_file()):
         raise FileNotFoundError(
             f"{folder}: the bundled crawler request cache (crawl.json, requests.jsonl.gz) is "
             "missing; in a source checkout run `python data/make_crawl_cache.py`"

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import ast
-import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,6 +24,7 @@ from socialmarl.importance import (
 )
 from socialmarl.networks.generators import complete_graph, erdos_renyi_graph
 from socialmarl.networks.graph import Graph
+from tests.real_data import real_data
 
 
 def _graph(seed=0, n=40, p=0.2):
@@ -259,15 +258,8 @@ def test_bootstrap_intervals_contain_values_and_are_seeded():
     assert f1.score() == pytest.approx(rho.mean())
 
 
-def _shared_data() -> Path:
-    env = os.environ.get("SOCIALMARL_SHARED_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
 def test_congress_twitter_real_weights():
-    path = _shared_data() / "congress_twitter" / "congress.edgelist"
-    if not path.exists():
-        pytest.skip(f"shared Congress Twitter data not found at {path}")
+    path = real_data("congress_twitter") / "congress.edgelist"
     edges, weights = [], []
     for line in path.read_text().splitlines():
         parts = line.split(maxsplit=2)

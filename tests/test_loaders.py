@@ -51,18 +51,7 @@ from socialmarl.networks.loaders_files import (
     load_edgelist,
     load_graphml,
 )
-
-
-def _shared_data() -> Path:
-    env = os.environ.get("SOCIALMARL_SHARED_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def _real(sub: str) -> Path:
-    p = _shared_data() / sub
-    if not p.is_dir():
-        pytest.skip(f"real data folder {p} is absent (set SOCIALMARL_SHARED_DATA to use it)")
-    return p
+from tests.real_data import real_data
 
 
 def _edge_set(g: Graph, labels=None) -> dict:
@@ -271,7 +260,7 @@ def test_human_attention_weights_against_loop():
 
 # =============================================================================== Congress
 def test_congress_real_counts_and_reciprocity():
-    folder = _real("congress_twitter")
+    folder = real_data("congress_twitter")
     g = load_congress_twitter(folder)
     assert (g.num_nodes, g.num_edges) == (475, 13289)
     ref = nx.read_weighted_edgelist(
@@ -584,7 +573,7 @@ def test_hadza_symmetrize_and_missing(tmp_path):
 
 # =============================================================================== BaYaka
 def test_bayaka_real_static_counts():
-    folder = _real("bayaka_coforaging")
+    folder = real_data("bayaka_coforaging")
     nodes = pd.read_csv(folder / "bayaka_nodes.csv")
     dy = pd.read_csv(folder / "bayaka_dyads_static.csv")
     g = load_bayaka(folder)
@@ -612,7 +601,7 @@ def test_bayaka_real_static_counts():
 
 
 def test_bayaka_real_daily_series_and_fit():
-    folder = _real("bayaka_coforaging")
+    folder = real_data("bayaka_coforaging")
     daily = pd.read_csv(folder / "bayaka_daily_dyads.csv")
     series = load_bayaka_daily(folder)
     g = series.graph

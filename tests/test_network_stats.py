@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -26,6 +24,7 @@ from socialmarl.networks.stats import (
     reciprocity,
     undirected_edge_count,
 )
+from tests.real_data import real_data
 
 
 def _random_digraph(n=60, p=0.06, seed=0, weighted=True) -> tuple[Graph, nx.DiGraph]:
@@ -222,10 +221,7 @@ def test_network_summary_table():
 
 
 def test_summary_of_real_networks():
-    env = os.environ.get("SOCIALMARL_SHARED_DATA")
-    root = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not (root / "congress_twitter").is_dir():
-        pytest.skip(f"real data folder {root / 'congress_twitter'} is absent")
+    root = real_data("congress_twitter").parent
     from socialmarl.networks.loaders_congress import load_congress_twitter
 
     g = load_congress_twitter(root / "congress_twitter")
