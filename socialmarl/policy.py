@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .gru import gru_cell, gru_sequence
 from .observation import NO_EDGE, NUM_CODES, WAIT, Observation
 from .segment import EdgeCSR, edge_matmul, flat_segment_index, segment_softmax
 
@@ -484,8 +485,8 @@ class AttentionPolicy(nn.Module):
         hd = x.shape[-1]
         x = torch.addmm(x.view(-1, hd), att.reshape(-1, att.shape[-1]), w[:, 1 + nb :].t())
         x = x.view(*att.shape[:-1], hd)
-        x = torch.relu(self.norm1(x))
-        x = torch.relu(self.norm2(self.fc2(x)))
+        x = torch.relu_(self.norm1(x))  # in place: LayerNorm's backward needs its input only
+        x = torch.relu_(self.norm2(self.fc2(x)))
         return x, a_edge, a_self
 
     def heads(self, hn: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -520,8 +521,11 @@ class AttentionPolicy(nn.Module):
         self._check(obs, h)
         b, n = obs.signal.shape
         x, a_edge, a_self = self.encode(obs, dense=dense)
-        _, hn = self.gru(x.reshape(1, b * n, -1), h.reshape(1, b * n, -1).contiguous())
-        hn = hn.view(b, n, -1)
+        if _HAND_GRU:
+            hn = gru_cell(x.reshape(b * n, -1), h.reshape(b * n, -1), self.gru).view(b, n, -1)
+        else:
+            _, hn = self.gru(x.reshape(1, b * n, -1), h.reshape(1, b * n, -1).contiguous())
+            hn = hn.view(b, n, -1)
         logits, value, belief_logit = self.heads(hn)
         return PolicyOutput(
             logits=logits,
@@ -579,9 +583,7 @@ class AttentionPolicy(nn.Module):
         self._check(obs, torch.zeros(tb, n, self.config.hidden, device=obs.signal.device))
         x, a_edge, a_self = self.encode(obs, plan=plan)
         if _HAND_GRU:
-            g = self.gru
-            gi = torch.addmm(g.bias_ih_l0, x.reshape(-1, x.shape[-1]), g.weight_ih_l0.t())
-            hs = _GRUSequence.apply(gi.view(steps, b * n, -1), g.weight_hh_l0, g.bias_hh_l0)
+            hs = gru_sequence(x.reshape(steps, b * n, -1), self.gru)
         else:
             hs, _ = self.gru(x.reshape(steps, b * n, -1))
         hs = hs.view(steps, b, n, -1)
@@ -601,68 +603,4 @@ class AttentionPolicy(nn.Module):
         return attention_matrix(obs, out)
 
 
-_HAND_GRU = True  # forward_sequence runs _GRUSequence instead of nn.GRU (tests check both)
-_sig_bw = torch.ops.aten.sigmoid_backward.grad_input
-_tanh_bw = torch.ops.aten.tanh_backward.grad_input
-
-
-class _GRUSequence(torch.autograd.Function):
-    """``nn.GRU`` over whole sequences from the zero state, with a hand-written backward.
-
-    Input ``gi = x W_ih^T + b_ih`` of shape ``(T, M, 3H)`` (one matrix product for all
-    steps, done outside by autograd); returns the states ``(T, M, H)``. Gate order r, z, n
-    as in :class:`torch.nn.GRU`: ``r, z = sigmoid(gi_rz + W_hrz h + b_hrz)``,
-    ``n = tanh(gi_n + r (W_hn h + b_hn))``, ``h' = (1 - z) n + z h``. Forward and backward
-    write into preallocated buffers (no per-step stacking) and the backward uses the fused
-    sigmoid / tanh derivative kernels.
-    """
-
-    @staticmethod
-    def forward(ctx, gi, w_hh, b_hh):
-        t_len, m, h3 = gi.shape
-        hd = h3 // 3
-        states = gi.new_empty(t_len + 1, m, hd)
-        states[0].zero_()
-        rz = gi.new_empty(t_len, m, 2 * hd)
-        nn_ = gi.new_empty(t_len, m, hd)
-        ghn = gi.new_empty(t_len, m, hd)
-        w_rz, w_n = w_hh[: 2 * hd].t(), w_hh[2 * hd :].t()
-        b_rz, b_n = b_hh[: 2 * hd], b_hh[2 * hd :]
-        for t in range(t_len):
-            h = states[t]
-            g = rz[t]
-            torch.addmm(b_rz, h, w_rz, out=g)
-            g.add_(gi[t, :, : 2 * hd]).sigmoid_()
-            torch.addmm(b_n, h, w_n, out=ghn[t])
-            n = nn_[t]
-            torch.addcmul(gi[t, :, 2 * hd :], g[:, :hd], ghn[t], out=n)
-            n.tanh_()
-            torch.addcmul(n, g[:, hd:], h - n, out=states[t + 1])  # n + z (h - n)
-        ctx.save_for_backward(w_hh, states, rz, nn_, ghn)
-        return states[1:]
-
-    @staticmethod
-    def backward(ctx, grad_hs):
-        w_hh, states, rz, n_all, ghn = ctx.saved_tensors
-        t_len, m, hd = n_all.shape
-        dgi = n_all.new_empty(t_len, m, 3 * hd)
-        dghn = n_all.new_empty(t_len, m, hd)
-        w_rz, w_n = w_hh[: 2 * hd], w_hh[2 * hd :]
-        dh = None
-        for t in range(t_len - 1, -1, -1):
-            dh = grad_hs[t] if dh is None else dh + grad_hs[t]
-            r, z, n = rz[t, :, :hd], rz[t, :, hd:], n_all[t]
-            dhz = dh * z
-            dnp = _tanh_bw(dh - dhz, n, grad_input=dgi[t, :, 2 * hd :])
-            _sig_bw(dnp * ghn[t], r, grad_input=dgi[t, :, :hd])
-            _sig_bw(dh * (states[t] - n), z, grad_input=dgi[t, :, hd : 2 * hd])
-            torch.mul(dnp, r, out=dghn[t])
-            if t:
-                dh = torch.addmm(dhz, dgi[t, :, : 2 * hd], w_rz)
-                dh.addmm_(dghn[t], w_n)
-        hp = states[:-1].reshape(-1, hd)
-        d_rz = dgi.view(-1, 3 * hd)[:, : 2 * hd]
-        d_n = dghn.view(-1, hd)
-        d_w = torch.cat([d_rz.t() @ hp, d_n.t() @ hp])
-        d_b = torch.cat([d_rz.sum(0), d_n.sum(0)])
-        return dgi, d_w, d_b
+_HAND_GRU = True  # the written-out GRU of socialmarl.gru instead of nn.GRU (tests check both)

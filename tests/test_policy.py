@@ -486,12 +486,15 @@ def test_attention_plan_reused_and_sliced_gives_same_outputs():
 
 
 def test_hand_written_gru_matches_nn_gru_and_gradcheck():
-    """forward_sequence's GRU (precomputed input gates, hand-written backward) against
-    torch.nn.GRU: same states and gradients, and a float64 gradcheck of the backward."""
-    from socialmarl.policy import _GRUSequence
+    """gru_sequence (step-wise input projection, hand-written backward) and gru_cell
+    against torch.nn.GRU: same states and gradients of the input and all four
+    parameters, and float64 gradchecks of the backward (T = 1 and T > 1)."""
+    from socialmarl.gru import gru_cell, gru_sequence
 
     torch.manual_seed(0)
     gru = torch.nn.GRU(6, 5).double()
+    for p in gru.parameters():  # nonzero biases so every bias gradient is exercised
+        torch.nn.init.normal_(p, std=0.5)
     x = torch.randn(4, 3, 6, dtype=torch.float64, requires_grad=True)
     w = torch.randn(4, 3, 5, dtype=torch.float64)
     ref, _ = gru(x)
@@ -499,16 +502,38 @@ def test_hand_written_gru_matches_nn_gru_and_gradcheck():
     want = [x.grad.clone()] + [p.grad.clone() for p in gru.parameters()]
     x.grad = None
     gru.zero_grad()
-    gi = torch.addmm(gru.bias_ih_l0, x.reshape(-1, 6), gru.weight_ih_l0.t()).view(4, 3, 15)
-    got = _GRUSequence.apply(gi, gru.weight_hh_l0, gru.bias_hh_l0)
+    got = gru_sequence(x, gru)
     torch.testing.assert_close(got, ref)
     (got * w).sum().backward()
     for a, b in zip([x.grad] + [p.grad for p in gru.parameters()], want):
         torch.testing.assert_close(a, b)
-    args = (torch.randn(3, 2, 12, dtype=torch.float64, requires_grad=True),
-            torch.randn(12, 4, dtype=torch.float64, requires_grad=True),
-            torch.randn(12, dtype=torch.float64, requires_grad=True))
-    assert torch.autograd.gradcheck(_GRUSequence.apply, args)
+    # an incoming gradient that is an expanded (stride-0) tensor, as from .sum()
+    x.grad = None
+    gru_sequence(x, gru).sum().backward()
+    gx = x.grad.clone()
+    x.grad = None
+    gru(x)[0].sum().backward()
+    torch.testing.assert_close(gx, x.grad)
+    # one step of the cell equals nn.GRU's step from a nonzero state
+    h = torch.randn(3, 5, dtype=torch.float64)
+    torch.testing.assert_close(gru_cell(x[0], h, gru), gru(x[:1], h[None])[1][0])
+    for steps in (1, 3):
+        args = (torch.randn(steps, 2, 6, dtype=torch.float64, requires_grad=True),
+                *(p.detach().clone().requires_grad_() for p in gru.parameters()))
+        fn = lambda xx, *ps: gru_sequence(xx, _as_gru(ps))  # noqa: E731
+        assert torch.autograd.gradcheck(fn, args)
+    with pytest.raises(ValueError, match="T, M, input_size"):
+        gru_sequence(x[0], gru)
+
+
+def _as_gru(params):
+    """A float64 nn.GRU(6, 5) whose parameters are the given tensors (for gradcheck)."""
+    class _P:  # duck-typed stand-in: gru_sequence only reads the four parameters
+        pass
+
+    g = _P()
+    g.weight_ih_l0, g.weight_hh_l0, g.bias_ih_l0, g.bias_hh_l0 = params
+    return g
 
 
 def test_forward_sequence_same_with_nn_gru(monkeypatch):
