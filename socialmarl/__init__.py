@@ -17,6 +17,7 @@ from .config import (
     load_json,
     save_json,
 )
+from .cpu_memory import retain_freed_memory
 from .datasets import (
     bluesky_crawl_cache,
     bundled_data_dir,
@@ -171,6 +172,7 @@ __all__ = [
     "Deffuant", "HegselmannKrause", "TruthSeeking", "make_rule", "score_opinions", "to_guess",
     "simulate_rule",
     # config helpers
-    "smoke_test", "budget", "atomic_write_text", "config_from_dict", "config_to_dict",
+    "smoke_test", "budget", "retain_freed_memory", "atomic_write_text", "config_from_dict",
+    "config_to_dict",
     "field_docs", "load_json", "save_json",
 ]

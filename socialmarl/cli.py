@@ -143,9 +143,12 @@ def _config_overrides(args: argparse.Namespace, cls: type) -> dict:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from .cpu_memory import retain_freed_memory
     from .train import TrainConfig, Trainer
 
     out = Path(args.out)
+    if args.keep_cpu_memory:
+        retain_freed_memory()  # this process only trains: keep freed buffers for reuse
     if args.resume and (out / "checkpoint.pt").exists():
         trainer = Trainer.from_checkpoint(out)
         print(f"resuming {out} at update {trainer.update}")
@@ -224,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--graph-seed", type=int, default=0, help="seed of generated graphs")
     tr.add_argument("--out", default="results/train", help="run folder")
     tr.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    tr.add_argument("--keep-cpu-memory", action=argparse.BooleanOptionalAction, default=True,
+                    help="keep freed CPU memory for reuse (glibc; fewer page faults, "
+                    "faster CPU training; see socialmarl.retain_freed_memory)")
     _add_config_options(tr, TrainConfig, skip=set())
     tr.set_defaults(func=cmd_train)
 
