@@ -477,14 +477,16 @@ class AttentionPolicy(nn.Module):
             a_edge, a_self, att = self._attend_sparse(obs, plan)
         dt = att.dtype
         # fc1([signal, id bits, att]) split by input block: the id-bit part is the same in
-        # every environment, so it is one (N, hidden) table instead of a (B, N, .) concat.
+        # every environment, so it is one (N, hidden) table instead of a (B, N, .) concat;
+        # signal and attention output go through one matrix product (so the signal
+        # column's weight gradient is a matrix product too, not a broadcast product).
         w = self.fc1.weight
         nb = self.id_bits.shape[1]
         id_part = torch.addmm(self.fc1.bias, self.id_bits.to(dt), w[:, 1 : 1 + nb].t())
-        x = torch.addcmul(id_part, obs.signal.to(dt).unsqueeze(-1), w[:, 0])
-        hd = x.shape[-1]
-        x = torch.addmm(x.view(-1, hd), att.reshape(-1, att.shape[-1]), w[:, 1 + nb :].t())
-        x = x.view(*att.shape[:-1], hd)
+        sig_att = torch.cat([obs.signal.to(dt).unsqueeze(-1), att], -1)  # (B, N, 1 + d)
+        w_sig_att = torch.cat([w[:, :1], w[:, 1 + nb :]], 1)
+        x = (sig_att.view(-1, sig_att.shape[-1]) @ w_sig_att.t()).view(*att.shape[:-1], -1)
+        x = x.add_(id_part)  # in place: the product's backward needs only its inputs
         x = torch.relu_(self.norm1(x))  # in place: LayerNorm's backward needs its input only
         x = torch.relu_(self.norm2(self.fc2(x)))
         return x, a_edge, a_self
