@@ -2,7 +2,7 @@
 
 A PPO update allocates and frees the same large buffers (tens of megabytes) every
 minibatch. glibc's ``malloc`` hands such blocks back to the kernel when they are freed,
-so every new buffer is touched afresh, page by page: about 60,000 to 150,000 minor page
+so every new buffer is touched afresh, page by page: about 40,000 to 150,000 minor page
 faults per update at N = 1000 (``benchmarks/README.md``). :func:`retain_freed_memory`
 tells glibc to keep freed memory for reuse instead, as PyTorch's CUDA caching allocator
 does on the GPU (and as the tcmalloc / jemalloc allocators that PyTorch's CPU tuning guide
@@ -46,7 +46,7 @@ def retain_freed_memory(enable: bool = True) -> bool:
     Sets glibc's ``mallopt`` so that large blocks come from the heap (``M_MMAP_MAX = 0``)
     and the heap is trimmed only when 2 GiB of it are free (``M_TRIM_THRESHOLD``).
     Training on the CPU then reuses its buffers without page faults; on the project's
-    2-core machine this made whole training updates at N = 1000 about 5-10% faster.
+    2-core machine this made whole training updates 10-35% faster (benchmarks/README.md).
     The process keeps its peak memory until it exits. ``enable=False`` restores glibc's
     documented defaults (without its dynamic mmap threshold).
 

@@ -65,3 +65,16 @@ def test_reproduce_smoke_writes_the_results_folder(tmp_path, capsys):
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["preset"]["name"] == "smoke"
     assert "best alpha" in capsys.readouterr().out
+
+
+def test_train_keeps_cpu_memory_unless_told_not_to(tmp_path, monkeypatch):
+    import socialmarl.cpu_memory as cpu_memory
+
+    calls = []
+    monkeypatch.setattr(cpu_memory, "retain_freed_memory", lambda enable=True: calls.append(
+        enable) or True)
+    base = ["train", "--graph", "karate_club", "--alphas", "1", "--num-updates", "1", *SMALL]
+    assert main([*base, "--out", str(tmp_path / "a")]) == 0
+    assert calls == [True]
+    assert main([*base, "--out", str(tmp_path / "b"), "--no-keep-cpu-memory"]) == 0
+    assert calls == [True]
