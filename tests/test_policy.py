@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -527,13 +528,11 @@ def test_hand_written_gru_matches_nn_gru_and_gradcheck():
 
 
 def _as_gru(params):
-    """A float64 nn.GRU(6, 5) whose parameters are the given tensors (for gradcheck)."""
-    class _P:  # duck-typed stand-in: gru_sequence only reads the four parameters
-        pass
-
-    g = _P()
-    g.weight_ih_l0, g.weight_hh_l0, g.bias_ih_l0, g.bias_hh_l0 = params
-    return g
+    """A stand-in for an nn.GRU holding the given parameters (gru_sequence reads only
+    these four), so that gradcheck can vary them."""
+    w_ih, w_hh, b_ih, b_hh = params
+    return SimpleNamespace(weight_ih_l0=w_ih, weight_hh_l0=w_hh, bias_ih_l0=b_ih,
+                           bias_hh_l0=b_hh)
 
 
 def test_forward_sequence_same_with_nn_gru(monkeypatch):
