@@ -14,11 +14,13 @@ ReLU`` twice and a GRU cell; heads give the actor logits, the critic value and a
 belief loss trains only that head.
 
 Implementation: because a token is a sum of two embeddings and keys / values are linear,
-every key and value splits into a code part (3 rows) and an id part (``N`` rows), and
-every score into small table look-ups plus one per-edge dot product that does not depend
-on the environment. The softmax is a segment softmax over the ``(B, E + N)`` entries
-(:mod:`socialmarl.segment`), the value sum one sparse CSR product: O(B E) time and
-memory, no ``N x N`` matrix. ``dense=True`` computes the same attention directly with a
+every key and value splits into a code part (3 rows) and an id part (``N`` rows). The
+score of an attention entry (an in-edge or the self entry) then takes one of 12 values
+(the receiver's own code x the entry's code) that do not depend on the environment, so
+each call builds an ``(E + N, 3, 4)`` table and every environment's scores are one gather
+from it. The softmax and the value sum are one fused kernel over the ``(B, E + N)``
+entries (:mod:`socialmarl.sparse_attention`): O(B E) time and memory, no ``N x N``
+matrix. ``dense=True`` computes the same attention directly with a
 ``(B, N, N)`` masked softmax over the token tensor, for small ``N`` and as a reference.
 
 Choices where the design is silent: id bits are ``±1`` floats (bit ``k`` of the agent id,
@@ -42,7 +44,8 @@ from torch import nn
 from .gru import gru_cell, gru_sequence
 from .layer_norm import layer_norm_relu
 from .observation import NO_EDGE, NUM_CODES, WAIT, Observation
-from .segment import EdgeCSR, edge_matmul, flat_segment_index, segment_softmax
+from .segment import EdgeCSR
+from .sparse_attention import NUM_VALUE_CODES, AttentionLayout, softmax_aggregate
 
 __all__ = [
     "PolicyConfig",
@@ -132,18 +135,20 @@ class AttentionPlan:
 
     Built by :meth:`AttentionPolicy.attention_plan`; a trainer that runs the same
     observations through the policy several times (PPO epochs) builds it once and passes
-    it to :meth:`AttentionPolicy.forward_sequence`. Entries ``m`` are the ``E`` edges then
-    the ``N`` self entries (as in the policy's attention); the leading shape is the
-    observation's batch ``(B,)`` or any shape that reshapes to it.
+    it to :meth:`AttentionPolicy.forward_sequence`. Entries ``m`` are in the order of
+    :class:`~socialmarl.sparse_attention.AttentionLayout`: for each receiving agent its
+    in-edges, then its self entry. The leading shape is the observation's batch ``(B,)``
+    or any shape that reshapes to it.
 
     Attributes
     ----------
-    code_ext : Tensor of int64, shape (..., E + N)
+    code : Tensor of int64, shape (..., E + N)
         Code of each entry's token (0, 1, wait; ``NO_EDGE`` for an inactive edge).
-    idx_a : Tensor of int64, shape (..., E + N)
-        Flat index ``(own code, receiver, code)`` into the ``(3, N, 4)`` score table.
-    idx_b : Tensor of int64, shape (..., E + N)
-        Flat index ``(own code, sender)`` into the ``(3, N)`` score table.
+    score_index : Tensor of int32 or int64, shape (..., E + N)
+        Flat index ``(entry, receiver's own code, code)`` into the ``(E + N, 3, 4)``
+        table of scores.
+    value_col : Tensor of int32 or int64, shape (..., E + N)
+        ``4 * sender + code``: the entry's row in the ``(4 N, d)`` table of values.
 
     Examples
     --------
@@ -151,17 +156,17 @@ class AttentionPlan:
     >>> from socialmarl.networks.generators import ring_graph
     >>> game = ConsensusGame(ring_graph(5), num_envs=2, seed=0)
     >>> plan = AttentionPolicy(5).attention_plan(game.reset().to_agent_frame())
-    >>> tuple(plan.code_ext.shape)  # 10 directed ring edges + 5 self entries
+    >>> tuple(plan.code.shape)  # 10 directed ring edges + 5 self entries
     (2, 15)
     """
 
-    code_ext: torch.Tensor
-    idx_a: torch.Tensor
-    idx_b: torch.Tensor
+    code: torch.Tensor
+    score_index: torch.Tensor
+    value_col: torch.Tensor
 
     def map(self, fn) -> AttentionPlan:
         """A plan with ``fn`` applied to every tensor (to slice or reshape the batch)."""
-        return AttentionPlan(fn(self.code_ext), fn(self.idx_a), fn(self.idx_b))
+        return AttentionPlan(fn(self.code), fn(self.score_index), fn(self.value_col))
 
 
 def agent_id_bits(num_agents: int, device: str | torch.device | None = None) -> torch.Tensor:
@@ -289,8 +294,7 @@ class AttentionPolicy(nn.Module):
         self.critic = _orthogonal(nn.Linear(hdim, 1), 1.0)
         self.belief_head = _orthogonal(nn.Linear(hdim, 1), 1.0)
         self._scale = 1.0 / math.sqrt(d)
-        self._structure: tuple | None = None  # (key, edge_index, EdgeCSR, recv, send)
-        self._flat_cache: dict[int, tuple[torch.Tensor, ...]] = {}
+        self._structure: tuple | None = None  # (key, edge_index, AttentionLayout)
 
     # ------------------------------------------------------------------ helpers
     def initial_state(self, batch: int, device: str | torch.device | None = None) -> torch.Tensor:
@@ -308,34 +312,18 @@ class AttentionPolicy(nn.Module):
         return torch.zeros(batch, self.num_agents, self.config.hidden,
                            device=p.device if device is None else device, dtype=p.dtype)
 
-    def _edges(self, edge_index: torch.Tensor) -> tuple[EdgeCSR, torch.Tensor, torch.Tensor]:
-        """Validated CSR structure and the (E + N) receiver / sender lists, cached."""
+    def _edges(self, edge_index: torch.Tensor) -> AttentionLayout:
+        """The validated edge structure as attention entries (cached per edge list)."""
         # The cache holds a reference to the tensor, so its memory cannot be reused by
         # another edge list while cached; in-place edits bump ``_version``.
         key = (edge_index.data_ptr(), tuple(edge_index.shape), edge_index.stride(),
                edge_index.device, edge_index._version)
         hit = self._structure
         if hit is not None and hit[0] == key and hit[1] is edge_index:
-            return hit[2], hit[3], hit[4]
-        csr = EdgeCSR(edge_index, self.num_agents)
-        ar = torch.arange(self.num_agents, device=edge_index.device)
-        recv = torch.cat([csr.receivers, ar])
-        send = torch.cat([csr.senders, ar])
-        self._structure = (key, edge_index, csr, recv, send)
-        return csr, recv, send
-
-    def _flat_index(self, recv: torch.Tensor, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """``b * N + recv[m]`` for every (b, m), flat, and the same times ``NUM_CODES``
-        (cached per batch size; valid while the edge structure is cached)."""
-        cache = self._flat_cache
-        hit = cache.get(batch)
-        if hit is not None and hit[0] is recv:
-            return hit[1], hit[2]
-        flat = flat_segment_index(recv, batch, self.num_agents)
-        if len(cache) >= 8:
-            cache.pop(next(iter(cache)))
-        cache[batch] = (recv, flat, flat * NUM_CODES)
-        return cache[batch][1], cache[batch][2]
+            return hit[2]
+        layout = AttentionLayout(EdgeCSR(edge_index, self.num_agents))
+        self._structure = (key, edge_index, layout)
+        return layout
 
     def attention_plan(self, obs: Observation) -> AttentionPlan:
         """The observation-dependent index tensors of the sparse attention.
@@ -344,14 +332,19 @@ class AttentionPolicy(nn.Module):
         it across several passes over the same observations; slicing a plan's batch with
         :meth:`AttentionPlan.map` gives the plan of the same slice of the observation.
         """
-        csr, recv, send = self._edges(obs.edge_index)
-        n = self.num_agents
-        own = obs.own_output
-        code_ext = torch.cat([obs.edge_codes, own], 1)  # (B, E + N), codes 0..3
-        own_recv = own.index_select(1, recv)  # (B, E + N): receiver's own code
-        idx_a = own_recv * (n * NUM_CODES) + (recv * NUM_CODES)[None, :] + code_ext
-        idx_b = own_recv * n + send[None, :]
-        return AttentionPlan(code_ext, idx_a, idx_b)
+        lay = self._edges(obs.edge_index)
+        own = obs.own_output.long()
+        b, m = own.shape[0], lay.num_entries
+        code = own.new_empty(b, m)  # codes 0..3 in the layout's entry order
+        code[:, lay.edge_pos] = obs.edge_codes
+        code[:, lay.self_pos] = own
+        own_recv = own.index_select(1, lay.receivers)  # (B, M): the receiver's own code
+        ent = torch.arange(m, device=own.device) * (_NUM_TOKEN_CODES * NUM_CODES)
+        score_index = own_recv.mul_(NUM_CODES).add_(code).add_(ent)
+        value_col = code + (lay.senders * NUM_VALUE_CODES)[None, :]
+        fits = m * _NUM_TOKEN_CODES * NUM_CODES < 2**31 - 1  # int32 indices are faster
+        itype = torch.int32 if fits else torch.int64
+        return AttentionPlan(code, score_index.to(itype), value_col.to(itype))
 
     def _check(self, obs: Observation, h: torch.Tensor) -> None:
         if not isinstance(obs, Observation):
@@ -387,56 +380,51 @@ class AttentionPolicy(nn.Module):
     ) -> tuple[torch.Tensor, ...]:
         """O(B E) attention: (edge weights (B, E), self weights (B, N), output (B, N, d)).
 
-        Entries ``m`` are the ``E`` edges then the ``N`` self entries, with receiver
-        ``i = recv[m]``, sender ``j = send[m]`` and code ``c`` (``NO_EDGE`` if inactive).
-        With ``o`` the receiver's own code, ``Q``/``K``/``V`` the code (``c``) and id parts
-        of the linear maps, the score is ``(Q_c[o] + Q_id[i]) . K_c[c] + Q_c[o] . K_id[j]
-        + Q_id[i] . K_id[j]``: two look-ups in small tables plus one per-entry term that
-        does not depend on the environment. An inactive edge reads ``-inf`` from the
-        first table, so it gets weight 0 without a separate mask.
+        Entries ``m`` (:class:`~socialmarl.sparse_attention.AttentionLayout`) have
+        receiver ``i``, sender ``j`` and code ``c`` (``NO_EDGE`` if inactive). With ``o``
+        the receiver's own code and ``Q``/``K``/``V`` the code (``c``) and id parts of the
+        linear maps, the score is ``(Q_c[o] + Q_id[i]) . (K_c[c] + K_id[j])``. For each
+        entry it takes one of 12 values (3 own codes x 4 codes) that do not depend on
+        the environment: a ``(M, 3, 4)`` table is built once per call and every
+        environment's scores are one gather from it. An inactive edge reads ``-inf``,
+        so it gets weight 0 without a separate mask. The softmax and the value sum
+        ``sum_m w_m (V_id[j] + V_code[c])`` are :func:`softmax_aggregate`.
         """
-        csr, recv, send = self._edges(obs.edge_index)
+        lay = self._edges(obs.edge_index)
         b, n = obs.signal.shape
-        e = csr.num_edges
+        m = lay.num_entries
         if plan is None:
             plan = self.attention_plan(obs)
-        elif tuple(plan.code_ext.shape) != (b, e + n):
+        elif tuple(plan.code.shape) != (b, m):
             raise ValueError(
-                f"attention plan has shape {tuple(plan.code_ext.shape)} but the observation "
-                f"needs (B, E + N) = {(b, e + n)}; build it with policy.attention_plan(obs)"
+                f"attention plan has shape {tuple(plan.code.shape)} but the observation "
+                f"needs (B, E + N) = {(b, m)}; build it with policy.attention_plan(obs)"
             )
-        code_ext = plan.code_ext
         cemb, iemb = self.code_embed.weight, self.id_embed.weight
         # v_m = W_v (E_code[c_m] + E_id[j_m]) + b_v = V_code[c_m] + V_id[j_m]
         v_code = cemb @ self.value.weight.t()  # (3, d)
         v_id = torch.addmm(self.value.bias, iemb, self.value.weight.t())  # (N, d)
-        ninf_col = cemb.new_full((1,), float("-inf"))
         if self.query is not None:
             sc = self._scale
             q_code = cemb @ self.query.weight.t() * sc  # the 1/sqrt(d) folded into q
             q_id = torch.addmm(self.query.bias, iemb, self.query.weight.t()) * sc
             k_code = cemb @ self.key.weight.t()
             k_id = torch.addmm(self.key.bias, iemb, self.key.weight.t())
-            t_own_id_code = (q_code[:, None, :] + q_id[None, :, :]) @ k_code.t()  # (3, N, 3)
-            table_a = torch.cat([t_own_id_code, ninf_col.expand(3, n, 1)], 2)  # (3, N, 4)
-            table_b = q_code @ k_id.t()  # (3, N)
-            s_ids = (q_id.index_select(0, recv) * k_id.index_select(0, send)).sum(-1)
-            scores = table_a.reshape(-1).index_select(0, plan.idx_a.reshape(-1)).view(b, -1)
-            scores += table_b.reshape(-1).index_select(0, plan.idx_b.reshape(-1)).view(b, -1)
-            scores += s_ids
+            q_id_e = q_id.index_select(0, lay.receivers)  # (M, d)
+            k_id_e = k_id.index_select(0, lay.senders)
+            # table[m, o, c] = Q_c[o].K_c[c] + Q_c[o].K_id[j] + Q_id[i].K_c[c] + Q_id[i].K_id[j]
+            table = ((q_code @ k_code.t())[None]
+                     + (k_id_e @ q_code.t())[:, :, None]
+                     + (q_id_e @ k_code.t())[:, None, :]
+                     + (q_id_e * k_id_e).sum(-1)[:, None, None])  # (M, 3, 3)
         else:
-            table = torch.cat([cemb.new_zeros(_NUM_TOKEN_CODES), ninf_col])
-            scores = table.index_select(0, code_ext.reshape(-1)).view(b, -1)
-        flat, flat4 = self._flat_index(recv, b)
-        weights = segment_softmax(scores, recv, n, flat_index=flat)  # (B, E + N)
-        a_edge, a_self = weights[:, :e], weights[:, e:]
-        # sum_m a_m V_code[c_m]: total weight per (receiver, code) times the code table:
-        # entry (b, receiver, code) of a (B, N, 4) table is flat index 4 (b N + i) + c.
-        per_code = weights.new_zeros(b * n * NUM_CODES).index_add_(
-            0, (flat4.view(b, -1) + code_ext).view(-1), weights.reshape(-1)
-        ).view(b, n, NUM_CODES)
-        v_code4 = torch.cat([v_code, v_code.new_zeros(1, v_code.shape[1])])
-        out = per_code @ v_code4 + edge_matmul(a_edge, v_id, csr) + a_self.unsqueeze(-1) * v_id
+            table = cemb.new_zeros(m, _NUM_TOKEN_CODES, _NUM_TOKEN_CODES)
+        ninf = table.new_full((m, _NUM_TOKEN_CODES, 1), float("-inf"))
+        table = torch.cat([table, ninf], 2)  # (M, 3, 4): code NO_EDGE reads -inf
+        scores = table.view(-1).index_select(0, plan.score_index.reshape(-1)).view(b, m)
+        out, weights = softmax_aggregate(scores, v_id, v_code, plan.value_col, lay)
+        a_edge = weights.index_select(1, lay.edge_pos)
+        a_self = weights.index_select(1, lay.self_pos)
         return a_edge, a_self, out
 
     def _attend_dense(self, obs: Observation) -> tuple[torch.Tensor, ...]:
