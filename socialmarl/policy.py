@@ -142,13 +142,16 @@ class AttentionPlan:
 
     Attributes
     ----------
-    code : Tensor of int64, shape (..., E + N)
-        Code of each entry's token (0, 1, wait; ``NO_EDGE`` for an inactive edge).
     score_index : Tensor of int32 or int64, shape (..., E + N)
         Flat index ``(entry, receiver's own code, code)`` into the ``(E + N, 3, 4)``
-        table of scores.
+        table of scores, where ``code`` is the entry's token code (0, 1, wait;
+        ``NO_EDGE`` for an inactive edge).
     value_col : Tensor of int32 or int64, shape (..., E + N)
-        ``4 * sender + code``: the entry's row in the ``(4 N, d)`` table of values.
+        ``4 * sender + code``: the entry's row in the ``(4 N, d)`` table of values
+        (so ``value_col % 4`` is the entry's code).
+
+    Plans depend on the observation and the graph only, not on the parameters, so one
+    plan serves every policy on the same graph.
 
     Examples
     --------
@@ -156,17 +159,16 @@ class AttentionPlan:
     >>> from socialmarl.networks.generators import ring_graph
     >>> game = ConsensusGame(ring_graph(5), num_envs=2, seed=0)
     >>> plan = AttentionPolicy(5).attention_plan(game.reset().to_agent_frame())
-    >>> tuple(plan.code.shape)  # 10 directed ring edges + 5 self entries
+    >>> tuple(plan.score_index.shape)  # 10 directed ring edges + 5 self entries
     (2, 15)
     """
 
-    code: torch.Tensor
     score_index: torch.Tensor
     value_col: torch.Tensor
 
     def map(self, fn) -> AttentionPlan:
         """A plan with ``fn`` applied to every tensor (to slice or reshape the batch)."""
-        return AttentionPlan(fn(self.code), fn(self.score_index), fn(self.value_col))
+        return AttentionPlan(fn(self.score_index), fn(self.value_col))
 
 
 def agent_id_bits(num_agents: int, device: str | torch.device | None = None) -> torch.Tensor:
@@ -336,15 +338,15 @@ class AttentionPolicy(nn.Module):
         own = obs.own_output.long()
         b, m = own.shape[0], lay.num_entries
         code = own.new_empty(b, m)  # codes 0..3 in the layout's entry order
-        code[:, lay.edge_pos] = obs.edge_codes
-        code[:, lay.self_pos] = own
+        code.index_copy_(1, lay.edge_pos, obs.edge_codes.long())
+        code.index_copy_(1, lay.self_pos, own)
         own_recv = own.index_select(1, lay.receivers)  # (B, M): the receiver's own code
         ent = torch.arange(m, device=own.device) * (_NUM_TOKEN_CODES * NUM_CODES)
         score_index = own_recv.mul_(NUM_CODES).add_(code).add_(ent)
         value_col = code + (lay.senders * NUM_VALUE_CODES)[None, :]
         fits = m * _NUM_TOKEN_CODES * NUM_CODES < 2**31 - 1  # int32 indices are faster
         itype = torch.int32 if fits else torch.int64
-        return AttentionPlan(code, score_index.to(itype), value_col.to(itype))
+        return AttentionPlan(score_index.to(itype), value_col.to(itype))
 
     def _check(self, obs: Observation, h: torch.Tensor) -> None:
         if not isinstance(obs, Observation):
@@ -395,9 +397,9 @@ class AttentionPolicy(nn.Module):
         m = lay.num_entries
         if plan is None:
             plan = self.attention_plan(obs)
-        elif tuple(plan.code.shape) != (b, m):
+        elif tuple(plan.score_index.shape) != (b, m):
             raise ValueError(
-                f"attention plan has shape {tuple(plan.code.shape)} but the observation "
+                f"attention plan has shape {tuple(plan.score_index.shape)} but the observation "
                 f"needs (B, E + N) = {(b, m)}; build it with policy.attention_plan(obs)"
             )
         cemb, iemb = self.code_embed.weight, self.id_embed.weight
@@ -492,7 +494,8 @@ class AttentionPolicy(nn.Module):
         y = nn.functional.linear(hn, w, bias)
         return y[..., :a], y[..., a], self.belief_head(hn.detach()).squeeze(-1)
 
-    def forward(self, obs: Observation, h: torch.Tensor, *, dense: bool = False) -> PolicyOutput:
+    def forward(self, obs: Observation, h: torch.Tensor, *, dense: bool = False,
+                plan: AttentionPlan | None = None) -> PolicyOutput:
         """One step for all ``B x N`` agents.
 
         Parameters
@@ -504,6 +507,9 @@ class AttentionPolicy(nn.Module):
         dense : bool
             Compute attention with an ``(B, N, N)`` masked softmax instead of the O(E)
             segment softmax (same result; for small ``N`` and for checking).
+        plan : AttentionPlan, optional
+            :meth:`attention_plan` of ``obs`` (any policy's: plans do not depend on the
+            parameters), when the caller keeps it; built here otherwise.
 
         Returns
         -------
@@ -511,7 +517,7 @@ class AttentionPolicy(nn.Module):
         """
         self._check(obs, h)
         b, n = obs.signal.shape
-        x, a_edge, a_self = self.encode(obs, dense=dense)
+        x, a_edge, a_self = self.encode(obs, dense=dense, plan=plan)
         if _HAND_GRU:
             hn = gru_cell(x.reshape(b * n, -1), h.reshape(b * n, -1), self.gru).view(b, n, -1)
         else:

@@ -44,7 +44,7 @@ from .curricula import schedule_values
 from .game import ConsensusGame, GameConfig
 from .networks.graph import Graph
 from .observation import Observation, to_env_actions
-from .policy import AttentionPolicy, PolicyConfig
+from .policy import AttentionPlan, AttentionPolicy, PolicyConfig
 from .ppo import compute_gae, ppo_losses
 
 __all__ = ["TrainConfig", "Trainer", "train", "load_population", "graph_to_dict", "graph_from_dict"]
@@ -292,11 +292,22 @@ class Trainer:
         ]
 
     # ------------------------------------------------------------------ helpers
-    def _forward(self, obs: Observation, h: torch.Tensor):
+    def _plans_shared(self) -> bool:
+        """True when every population is an AttentionPolicy (one plan serves them all)."""
+        return all(isinstance(p, AttentionPolicy) for p in self.policies)
+
+    def _forward(self, obs: Observation, h: torch.Tensor, plan: AttentionPlan | None = None):
         """Run each population's policy on its environments (a list, one per population)."""
         if len(self.policies) == 1:
-            return [self.policies[0](obs, h)]
-        return [pol(_slice_obs(obs, sl), h[sl]) for pol, sl in zip(self.policies, self.slices)]
+            return [self.policies[0](obs, h) if plan is None
+                    else self.policies[0](obs, h, plan=plan)]
+        outs = []
+        for pol, sl in zip(self.policies, self.slices):
+            if plan is None:
+                outs.append(pol(_slice_obs(obs, sl), h[sl]))
+            else:
+                outs.append(pol(_slice_obs(obs, sl), h[sl], plan=plan.map(lambda x, s=sl: x[s])))
+        return outs
 
     def _apply_curricula(self, progress: float) -> dict[str, float]:
         cfg = self.config
@@ -329,10 +340,17 @@ class Trainer:
             "reward", "done", "truth", "accuracy", "agreement", "entropy")}
         h = torch.zeros(b, n, cfg.hidden, device=dev)
         obs = self.obs
+        # The attention's index tensors of every step, built once: the rollout uses them,
+        # and the PPO epochs reuse them (they depend on the observations only).
+        plans: list[AttentionPlan] | None = [] if self._plans_shared() else None
         with torch.no_grad():
             for _ in range(steps):
                 own = obs.to_agent_frame()
-                outs = self._forward(own, h)
+                plan = None
+                if plans is not None:
+                    plan = self.policies[0].attention_plan(own)
+                    plans.append(plan)
+                outs = self._forward(own, h, plan)
                 logits = torch.cat([o.logits for o in outs]) if len(outs) > 1 else outs[0].logits
                 value = torch.cat([o.value for o in outs]) if len(outs) > 1 else outs[0].value
                 h = torch.cat([o.hidden for o in outs]) if len(outs) > 1 else outs[0].hidden
@@ -352,6 +370,9 @@ class Trainer:
         self.obs = obs
         data = {k: torch.stack(v) for k, v in buf.items() if k != "edge_active"}
         edge_active = None if buf["edge_active"][0] is None else torch.stack(buf["edge_active"])
+        if plans is not None:  # (k T, B, E + N) per plan tensor
+            data["plan"] = AttentionPlan(*(torch.stack(v) for v in zip(
+                *((q.score_index, q.value_col) for q in plans))))
 
         # ---- 3. advantages (the rollout ends with an episode: no bootstrap needed)
         adv, ret = compute_gae(
@@ -408,7 +429,13 @@ class Trainer:
         # index tensors built once for all epochs; a minibatch takes its environments.
         full = self._stack_steps(data, edge_active, envs.to(self.device))
         # (a wrapper such as nash.MixedPolicy builds its own)
-        plan = policy.attention_plan(full) if isinstance(policy, AttentionPolicy) else None
+        plan = None
+        if isinstance(policy, AttentionPolicy):
+            plan = data.get("plan")
+            if plan is None:
+                plan = policy.attention_plan(full)
+            else:
+                plan = plan.map(lambda x: self._seq(x, envs.to(self.device)))
         nb = len(envs)
 
         def take(x: torch.Tensor, local: torch.Tensor) -> torch.Tensor:  # (T k B, ...)
@@ -480,10 +507,8 @@ class Trainer:
         """
         t_len, k = self.config.episode_length, self.config.episodes_per_rollout
 
-        def seq(x: torch.Tensor) -> torch.Tensor:  # (k T, b, ...) -> (T k b, ...)
-            x = x[:, idx]
-            x = x.reshape(k, t_len, *x.shape[1:]).transpose(0, 1)
-            return x.reshape(t_len * k * x.shape[2], *x.shape[3:])
+        def seq(x: torch.Tensor) -> torch.Tensor:
+            return self._seq(x, idx)
 
         return Observation(
             signal=seq(data["signal"]),
@@ -494,6 +519,13 @@ class Trainer:
             edge_index=self.graph.edge_index,
             in_agent_frame=True,
         )
+
+    def _seq(self, x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        """Rollout tensor ``(k T, B, ...)`` of environments ``idx`` -> ``(T k b, ...)``."""
+        t_len, k = self.config.episode_length, self.config.episodes_per_rollout
+        x = x[:, idx]
+        x = x.reshape(k, t_len, *x.shape[1:]).transpose(0, 1)
+        return x.reshape(t_len * k * x.shape[2], *x.shape[3:])
 
     @staticmethod
     def _unstack(x: torch.Tensor, k: int) -> torch.Tensor:

@@ -466,20 +466,18 @@ def test_attention_plan_reused_and_sliced_gives_same_outputs():
     full = stack([0, 1, 2, 3])
     plan = policy.attention_plan(full)
     e = g.num_edges
-    assert tuple(plan.code.shape) == (12, e + 15)
+    assert tuple(plan.score_index.shape) == (12, e + 15)
     # per receiver: its in-edges' codes, then its own output (a loop over agents)
     src, dst = full.edge_index
     codes, own = full.edge_codes, full.own_output
     pos = 0
     for i in range(15):
         into = torch.nonzero(dst == i)[:, 0]
-        assert torch.equal(plan.code[:, pos : pos + len(into)], codes[:, into]), i
-        assert torch.equal(plan.code[:, pos + len(into)], own[:, i]), i
         k = torch.arange(pos, pos + len(into) + 1)
+        code = torch.cat([codes[:, into], own[:, i : i + 1]], 1)
         senders = torch.cat([src[into], torch.tensor([i])])
-        assert torch.equal(plan.value_col[:, k].long(), 4 * senders + plan.code[:, k])
-        assert torch.equal(plan.score_index[:, k].long(),
-                           12 * k + 4 * own[:, i : i + 1] + plan.code[:, k])
+        assert torch.equal(plan.value_col[:, k].long(), 4 * senders + code), i
+        assert torch.equal(plan.score_index[:, k].long(), 12 * k + 4 * own[:, i : i + 1] + code)
         pos += len(into) + 1
     assert pos == e + 15
     envs = torch.tensor([3, 1])

@@ -114,3 +114,31 @@ def test_several_episodes_per_rollout_stack_and_unstack():
     assert stacked.signal[1 * 6 + 2].tolist() == data["signal"][5 + 1, 1].tolist()
     back = Trainer._unstack(stacked.signal.reshape(5, 6, 6), 3)
     assert torch.equal(back, data["signal"][:, idx])
+
+
+def test_rollout_plans_reused_in_the_epochs_equal_fresh_plans(monkeypatch):
+    """The trainer keeps the attention plans the rollout built and reorders them for the
+    PPO epochs; a run that rebuilds them from the stacked observations is bit-identical
+    (several episodes per rollout, two populations, dynamic edges)."""
+    g = sm.barabasi_albert_graph(12, 2, seed=1)
+    cfg = small(alphas=[0.3, 1.0], episodes_per_rollout=2, num_updates=2, perc_start=0.5)
+    built = []
+    orig = sm.AttentionPolicy.attention_plan
+
+    def counting(self, obs):
+        built.append(obs.signal.shape[0])
+        return orig(self, obs)
+
+    monkeypatch.setattr(sm.AttentionPolicy, "attention_plan", counting)
+    reused = Trainer(g, cfg, progress=False)
+    log_a = reused.train()
+    assert set(built) == {cfg.num_envs}  # only the rollout's per-step plans
+    built.clear()
+    monkeypatch.setattr(Trainer, "_plans_shared", lambda self: False)
+    fresh = Trainer(g, cfg, progress=False)
+    log_b = fresh.train()
+    assert cfg.num_envs not in built  # every plan was built inside a forward pass
+    cols = ["episode_return", "policy_loss", "value_loss", "approx_kl", "grad_norm"]
+    pd.testing.assert_frame_equal(log_a[cols], log_b[cols], check_exact=True)
+    for pa, pb in zip(reused.policies.parameters(), fresh.policies.parameters()):
+        assert torch.equal(pa, pb)
