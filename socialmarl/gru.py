@@ -100,25 +100,24 @@ class _GRUSequence(torch.autograd.Function):
         n_all = x.new_empty(t_len, m, hd)
         ghn = x.new_empty(t_len, m, hd)
         hmn = x.new_empty(t_len, m, hd)
-        gi = x.new_empty(m, 3 * hd)
-        gh = x.new_empty(m, 3 * hd)
+        gi = x.new_empty(m, hd)
         b_fold = b_ih + torch.cat([b_hh[:h2], b_hh.new_zeros(hd)])  # r, z biases summed
-        b_n = b_hh[h2:]
-        wi_t, wh_t = w_ih.t(), w_hh.t()
+        b_rz, b_in, b_n = b_fold[:h2], b_fold[h2:], b_hh[h2:]
+        wi_rz_t, wi_n_t = w_ih[:h2].t(), w_ih[h2:].t()
+        wh_rz_t, wh_n_t = w_hh[:h2].t(), w_hh[h2:].t()
         for t in range(t_len):
             h = states[t]
             g = rz[t]
-            torch.addmm(b_fold, x[t], wi_t, out=gi)
-            if t:
-                torch.mm(h, wh_t, out=gh)
-                torch.add(gi[:, :h2], gh[:, :h2], out=g)
-                torch.add(gh[:, h2:], b_n, out=ghn[t])
+            torch.addmm(b_rz, x[t], wi_rz_t, out=g)
+            torch.addmm(b_in, x[t], wi_n_t, out=gi)
+            if t:  # the hidden products accumulate into the r, z gate block
+                g.addmm_(h, wh_rz_t)
+                torch.addmm(b_n, h, wh_n_t, out=ghn[t])
             else:  # h = 0
-                g.copy_(gi[:, :h2])
                 ghn[t].copy_(b_n.expand(m, hd))
             g.sigmoid_()
             n = n_all[t]
-            _tanh_(torch.addcmul(gi[:, h2:], g[:, :hd], ghn[t], out=n))
+            _tanh_(torch.addcmul(gi, g[:, :hd], ghn[t], out=n))
             torch.sub(h, n, out=hmn[t])
             torch.addcmul(n, g[:, hd:], hmn[t], out=states[t + 1])
         ctx.save_for_backward(x, w_ih, w_hh, states, rz, n_all, ghn, hmn)
@@ -137,6 +136,7 @@ class _GRUSequence(torch.autograd.Function):
         dw_nrz = w_ih.new_zeros(w_ih.shape)
         dw_hh = w_hh.new_zeros(w_hh.shape)
         db = x.new_zeros(4 * hd)
+        ones = x.new_ones(m)
         dh = None
         for t in range(t_len - 1, -1, -1):
             dh = grad_hs[t] if dh is None else dh.add_(grad_hs[t])
@@ -150,7 +150,7 @@ class _GRUSequence(torch.autograd.Function):
             dgi = blk[:, :h3]
             torch.mm(dgi, w_nrz, out=dx[t])
             dw_nrz.addmm_(dgi.t(), x[t])
-            db.add_(blk.sum(0))
+            db.addmv_(blk.t(), ones)  # column sums as a product (a sum(0) is ~5x slower)
             if t:
                 dgh = blk[:, hd:]
                 dw_hh.addmm_(dgh.t(), states[t])
