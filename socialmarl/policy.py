@@ -335,20 +335,30 @@ class AttentionPolicy(nn.Module):
         :meth:`AttentionPlan.map` gives the plan of the same slice of the observation.
         """
         lay = self._edges(obs.edge_index)
-        own = obs.own_output.long()
-        b, m = own.shape[0], lay.num_entries
-        code = own.new_empty(b, m)  # codes 0..3 in the layout's entry order
-        code.index_copy_(1, lay.edge_pos, obs.edge_codes.long())
-        code.index_copy_(1, lay.self_pos, own)
-        own_recv = own.index_select(1, lay.receivers)  # (B, M): the receiver's own code
-        ent = torch.arange(m, device=own.device) * (_NUM_TOKEN_CODES * NUM_CODES)
-        score_index = own_recv.mul_(NUM_CODES).add_(code).add_(ent)
-        value_col = code + (lay.senders * NUM_VALUE_CODES)[None, :]
+        m = lay.num_entries
         fits = m * _NUM_TOKEN_CODES * NUM_CODES < 2**31 - 1  # int32 indices are faster
         itype = torch.int32 if fits else torch.int64
-        return AttentionPlan(score_index.to(itype), value_col.to(itype))
+        own = obs.own_output.to(itype)
+        b = own.shape[0]
+        # Each entry's code in the layout's order: the sender's last output as the
+        # receiver sees it (a self entry: the agent's own), NO_EDGE where inactive.
+        code = own.index_select(1, lay.senders)
+        own_recv = own.index_select(1, lay.receivers)  # (B, M): the receiver's own code
+        if obs.in_agent_frame:  # undo the sender's flip, apply the receiver's
+            swap = obs.flips.index_select(1, lay.senders) ^ obs.flips.index_select(
+                1, lay.receivers)
+            code = torch.where(swap & (code <= 1), 1 - code, code)
+        if obs.edge_active is not None:
+            active = torch.ones(b, m, dtype=torch.bool, device=own.device)
+            active.index_copy_(1, lay.edge_pos, obs.edge_active)
+            code = code.masked_fill_(~active, NO_EDGE)
+        ent = torch.arange(m, device=own.device, dtype=itype) * (_NUM_TOKEN_CODES * NUM_CODES)
+        score_index = own_recv.mul_(NUM_CODES).add_(code).add_(ent)
+        value_col = code.add_((lay.senders * NUM_VALUE_CODES).to(itype))
+        return AttentionPlan(score_index, value_col)
 
-    def _check(self, obs: Observation, h: torch.Tensor) -> None:
+    def _check(self, obs: Observation, h: torch.Tensor | None) -> None:
+        """Validate ``obs`` and the hidden state ``h`` (``None``: no state to check)."""
         if not isinstance(obs, Observation):
             raise TypeError(f"obs must be an Observation, got {type(obs).__name__}")
         if not obs.in_agent_frame:
@@ -363,16 +373,17 @@ class AttentionPolicy(nn.Module):
                 f"{self.num_agents}; build AttentionPolicy(num_agents={n})"
             )
         want = (b, n, self.config.hidden)
-        if tuple(h.shape) != want:
+        if h is not None and tuple(h.shape) != want:
             raise ValueError(
                 f"hidden state has shape {tuple(h.shape)}; expected (B, N, hidden) = {want} "
                 "(start from policy.initial_state(B))"
             )
         dev = self.fc1.weight.device
-        if obs.signal.device != dev or h.device != dev or obs.edge_index.device != dev:
+        h_dev = dev if h is None else h.device
+        if obs.signal.device != dev or h_dev != dev or obs.edge_index.device != dev:
             raise ValueError(
                 f"observation on {obs.signal.device} (edges on {obs.edge_index.device}) and "
-                f"hidden state on {h.device} but the "
+                f"hidden state on {h_dev} but the "
                 f"policy is on {dev}; move them with obs.to(device) and h.to(device)"
             )
 
@@ -577,7 +588,7 @@ class AttentionPolicy(nn.Module):
         if steps < 1 or tb % steps:
             raise ValueError(f"batch {tb} is not a multiple of steps={steps}")
         b = tb // steps
-        self._check(obs, torch.zeros(tb, n, self.config.hidden, device=obs.signal.device))
+        self._check(obs, None)
         x, a_edge, a_self = self.encode(obs, plan=plan)
         if _HAND_GRU:
             hs = gru_sequence(x.reshape(steps, b * n, -1), self.gru)
