@@ -1,9 +1,10 @@
 """The policy's O(E) attention kernel: a segment softmax fused with the value sum.
 
 Every agent ``i`` attends over its in-edges and itself. :class:`AttentionLayout` lays
-these ``M = E + N`` *entries* out receiver by receiver (the in-edges of ``i`` in
-edge-list order, then ``i``'s self entry), so the entries of each receiver are one
-contiguous segment. :func:`softmax_aggregate` then computes, for ``B`` environments,
+these ``M = E + N`` *entries* out receiver by receiver, and within a receiver by sender
+(``i``'s self entry among its in-edges), so the entries of each receiver are one
+contiguous segment and every sparse matrix below is a canonical, column-sorted CSR
+matrix. :func:`softmax_aggregate` then computes, for ``B`` environments,
 
     w[b, m]   = exp(s[b, m]) / sum over the segment of m of exp(s)
     out[b, i] = sum over the entries m of i of w[b, m] * z[col[b, m]]
@@ -51,7 +52,7 @@ def _csr(crow: torch.Tensor, col: torch.Tensor, values: torch.Tensor,
 
 
 class AttentionLayout:
-    """Receiver-sorted attention entries of an edge list (in-edges then self, per agent).
+    """Attention entries of an edge list (in-edges and self), sorted by receiver, then sender.
 
     Parameters
     ----------
@@ -65,7 +66,7 @@ class AttentionLayout:
     receivers, senders : Tensor of int64, shape (M,)
         Receiver and sender of each entry (a self entry has both equal to the agent).
     edge_pos : Tensor of int64, shape (E,)
-        Entry of each edge (edge ``e`` into agent ``i`` sits at ``e + i``).
+        Entry of each edge of the edge list.
     self_pos : Tensor of int64, shape (N,)
         Entry of each agent's self entry.
     crow : Tensor of int64, shape (N + 1,)
@@ -77,9 +78,9 @@ class AttentionLayout:
     >>> from socialmarl.segment import EdgeCSR
     >>> lay = AttentionLayout(EdgeCSR(torch.tensor([[1, 2, 0], [0, 0, 2]]), 3))
     >>> lay.receivers.tolist(), lay.senders.tolist()
-    ([0, 0, 0, 1, 2, 2], [1, 2, 0, 1, 0, 2])
+    ([0, 0, 0, 1, 2, 2], [0, 1, 2, 1, 0, 2])
     >>> lay.edge_pos.tolist(), lay.self_pos.tolist()
-    ([0, 1, 4], [2, 3, 5])
+    ([1, 2, 4], [0, 3, 5])
     """
 
     def __init__(self, csr: EdgeCSR) -> None:
@@ -87,15 +88,13 @@ class AttentionLayout:
         dev = csr.senders.device
         ar_n = torch.arange(n, device=dev)
         self.num_nodes, self.num_edges, self.num_entries = n, e, e + n
-        self.edge_pos = torch.arange(e, device=dev) + csr.receivers
-        self.self_pos = csr.crow[1:] + ar_n
-        m = e + n
-        self.receivers = torch.empty(m, dtype=torch.long, device=dev)
-        self.receivers[self.edge_pos] = csr.receivers
-        self.receivers[self.self_pos] = ar_n
-        self.senders = torch.empty(m, dtype=torch.long, device=dev)
-        self.senders[self.edge_pos] = csr.senders
-        self.senders[self.self_pos] = ar_n
+        recv = torch.cat([csr.receivers, ar_n])  # the edges, then the self entries
+        send = torch.cat([csr.senders, ar_n])
+        order = torch.argsort(recv * max(n, 1) + send)  # keys are unique (no self loops)
+        pos = torch.empty_like(order)
+        pos[order] = torch.arange(e + n, device=dev)
+        self.edge_pos, self.self_pos = pos[:e], pos[e:]
+        self.receivers, self.senders = recv[order], send[order]
         self.crow = csr.crow + torch.cat([ar_n.new_zeros(1), ar_n + 1])
         # Entries by (sender, receiver): the order of the transposed product.
         self._by_sender = torch.argsort(self.senders * max(n, 1) + self.receivers)

@@ -467,7 +467,7 @@ def test_attention_plan_reused_and_sliced_gives_same_outputs():
     plan = policy.attention_plan(full)
     e = g.num_edges
     assert tuple(plan.score_index.shape) == (12, e + 15)
-    # per receiver: its in-edges' codes, then its own output (a loop over agents)
+    # per receiver: its in-edges' codes and its own output, by sender (a loop over agents)
     src, dst = full.edge_index
     codes, own = full.edge_codes, full.own_output
     pos = 0
@@ -476,6 +476,8 @@ def test_attention_plan_reused_and_sliced_gives_same_outputs():
         k = torch.arange(pos, pos + len(into) + 1)
         code = torch.cat([codes[:, into], own[:, i : i + 1]], 1)
         senders = torch.cat([src[into], torch.tensor([i])])
+        order = torch.argsort(senders)
+        code, senders = code[:, order], senders[order]
         assert torch.equal(plan.value_col[:, k].long(), 4 * senders + code), i
         assert torch.equal(plan.score_index[:, k].long(), 12 * k + 4 * own[:, i : i + 1] + code)
         pos += len(into) + 1

@@ -28,16 +28,18 @@ def test_layout_matches_a_loop(n, seed):
     g = random_graph(n, seed, isolated=min(n, 2))
     lay = layout_of(g)
     src, dst = g.edge_index.tolist()
-    recv, send, edge_pos, self_pos, crow = [], [], [0] * len(src), [], [0]
-    for i in range(n):  # per receiver: its in-edges in edge-list order, then itself
-        for k in range(len(src)):
-            if dst[k] == i:
-                edge_pos[k] = len(recv)
-                recv.append(i)
-                send.append(src[k])
-        self_pos.append(len(recv))
-        recv.append(i)
-        send.append(i)
+    recv, send, edge_pos, self_pos, crow = [], [], [0] * len(src), [0] * n, [0]
+    for i in range(n):  # per receiver: its in-edges and itself, by sender
+        for j in range(n):
+            ks = [k for k in range(len(src)) if dst[k] == i and src[k] == j]
+            if j == i:
+                self_pos[i] = len(recv)
+            elif ks:
+                edge_pos[ks[0]] = len(recv)
+            else:
+                continue
+            recv.append(i)
+            send.append(j)
         crow.append(len(recv))
     assert lay.receivers.tolist() == recv and lay.senders.tolist() == send
     assert lay.edge_pos.tolist() == edge_pos and lay.self_pos.tolist() == self_pos
@@ -138,3 +140,19 @@ def test_bad_shapes_are_errors():
         softmax_aggregate(scores[:, 1:], v_id, v_code, col, lay)
     with pytest.raises(ValueError, match="value_col has shape"):
         softmax_aggregate(scores, v_id, v_code, col[:1], lay)
+
+
+def test_sparse_matrices_are_canonical_csr():
+    """Columns sorted and unique within every row (what cuSPARSE-backed products expect)."""
+    lay, scores, v_id, v_code, code, col = random_problem(17, 3, 2, seed=4)
+    idx = lay.batched(3)
+    b, n, m = 3, lay.num_nodes, lay.num_entries
+    flat_col = col.reshape(-1).to(idx["crow_i"].dtype)
+    torch.sparse_csr_tensor(idx["crow_i"], flat_col, torch.ones(b * m), (b * n, 4 * n),
+                            check_invariants=True)
+    torch.sparse_csr_tensor(idx["crow_t"], idx["col_t"], torch.ones(b * m), (b * n, b * n),
+                            check_invariants=True)
+    for crow, c in ((idx["crow_i"], flat_col), (idx["crow_t"], idx["col_t"])):
+        for r in range(b * n):
+            row = c[crow[r] : crow[r + 1]]
+            assert bool((row[1:] > row[:-1]).all()), r
