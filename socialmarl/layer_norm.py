@@ -4,7 +4,8 @@ The policy's trunk applies ``Linear -> LayerNorm -> ReLU`` twice to every agent 
 step, so at training sizes (``40,000 x 50`` rows per PPO minibatch at N = 1000) these two
 norms are a large share of an update. With torch's CPU build and two threads, the native
 LayerNorm backward spends most of its time in the reduction for the weight and bias
-gradients (about 4.6 ms of 5 ms for a ``40,000 x 50`` input; 1.4 ms with one thread).
+gradients (about 4.1 ms of 4.6 ms for a ``40,000 x 50`` input; the whole backward takes
+1.4 ms with one thread).
 :func:`layer_norm_relu` computes the same function and the same gradients, but
 
 * gets the input gradient from the native kernel with the weight and bias gradients

@@ -136,9 +136,9 @@ class AttentionPlan:
     Built by :meth:`AttentionPolicy.attention_plan`; a trainer that runs the same
     observations through the policy several times (PPO epochs) builds it once and passes
     it to :meth:`AttentionPolicy.forward_sequence`. Entries ``m`` are in the order of
-    :class:`~socialmarl.sparse_attention.AttentionLayout`: for each receiving agent its
-    in-edges, then its self entry. The leading shape is the observation's batch ``(B,)``
-    or any shape that reshapes to it.
+    :class:`~socialmarl.sparse_attention.AttentionLayout`: by receiving agent, then by
+    sender (the self entry among the in-edges). The leading shape is the observation's
+    batch ``(B,)`` or any shape that reshapes to it.
 
     Attributes
     ----------

@@ -1,27 +1,24 @@
 """Per-receiver ("segment") operations over an edge list, batched over environments.
 
 Attention in socialmarl runs over each agent's in-edges, never over an ``N x N`` matrix.
-The functions here do the O(E) work: a value per entry ``(B, M)`` is grouped by an
-``index`` of shape ``(M,)`` (the receiving agent of each entry) into ``num_segments``
-groups. Internally the batch is folded into one flat index ``b * num_segments + index``
-so that every reduction is a single 1-D ``scatter_reduce`` / ``index_add``, which is
-much faster on CPU than the same reduction along dimension 1.
+The functions here are general O(E) segment reductions: a value per entry ``(B, M)`` is
+grouped by an ``index`` of shape ``(M,)`` (the receiving agent of each entry) into
+``num_segments`` groups. Internally the batch is folded into one flat index
+``b * num_segments + index`` so that every reduction is a single 1-D ``scatter_reduce``
+/ ``index_add``, which is much faster on CPU than the same reduction along dimension 1.
 
-:class:`EdgeCSR` caches the compressed-row structure of a receiver-sorted edge list (as
-:class:`~socialmarl.networks.graph.Graph` keeps it) and :func:`edge_matmul` multiplies
-per-edge weights with per-agent features through one sparse CSR product, with a
-hand-written backward.
+:class:`EdgeCSR` validates a receiver-sorted edge list (as
+:class:`~socialmarl.networks.graph.Graph` keeps it) and holds its compressed-row
+offsets. The policy's own attention kernel, which fuses the softmax with the value sum,
+is :mod:`socialmarl.sparse_attention`.
 """
 
 from __future__ import annotations
-
-import warnings
 
 import torch
 
 __all__ = [
     "EdgeCSR",
-    "edge_matmul",
     "flat_segment_index",
     "segment_max",
     "segment_softmax",
@@ -198,7 +195,7 @@ class _SegmentSoftmax(torch.autograd.Function):
 
 
 class EdgeCSR:
-    """Compressed-row structure of a receiver-sorted edge list, with per-batch caches.
+    """Validated compressed-row structure of a receiver-sorted edge list.
 
     Parameters
     ----------
@@ -263,134 +260,3 @@ class EdgeCSR:
         self.num_nodes = n
         self.num_edges = e
         self.crow = torch.searchsorted(dst, torch.arange(n + 1, device=dst.device))
-        self._cache: dict[int, tuple[torch.Tensor, ...]] = {}
-
-    def batched(self, batch: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor,
-                                           torch.Tensor]:
-        """CSR index tensors for ``batch`` environments (cached).
-
-        Returns ``(crow, col, crow_t, col_t, perm_t)``: the ``(B*N, N)`` matrix with row
-        ``b*N + receiver`` and column ``sender`` for edge ``(b, e)`` in the flat order
-        ``b * E + e``; and its transpose ``(N, B*N)`` whose values are the flat weights
-        taken in the order ``perm_t``.
-        """
-        hit = self._cache.get(batch)
-        if hit is not None:
-            return hit  # type: ignore[return-value]
-        n, e, dev = self.num_nodes, self.num_edges, self.senders.device
-        itype = torch.int32 if batch * max(e, n) < 2**31 - 1 else torch.int64
-        offs = torch.arange(batch, device=dev)
-        crow = torch.cat([
-            (self.crow[:-1][None, :] + offs[:, None] * e).reshape(-1),
-            torch.tensor([batch * e], device=dev),
-        ])
-        col = self.senders.repeat(batch)
-        rows = (self.receivers[None, :] + offs[:, None] * n).reshape(-1)  # b*N + receiver
-        perm_t = torch.argsort(col * (batch * n) + rows)
-        row_t = col[perm_t]
-        crow_t = torch.searchsorted(row_t, torch.arange(n + 1, device=dev))
-        col_t = rows[perm_t]
-        out = (crow.to(itype), col.to(itype), crow_t.to(itype), col_t.to(itype), perm_t)
-        if len(self._cache) >= 8:
-            self._cache.pop(next(iter(self._cache)))
-        self._cache[batch] = out
-        return out
-
-
-def _csr_mm(crow: torch.Tensor, col: torch.Tensor, values: torch.Tensor,
-            shape: tuple[int, int], dense: torch.Tensor) -> torch.Tensor:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "sparse CSR support is in beta"
-        mat = torch.sparse_csr_tensor(crow, col, values, shape, device=values.device)
-        return mat @ dense
-
-
-_FUSED_SAMPLED_DOT = True  # use torch.sparse.sampled_addmm on CPU (tests switch it off)
-
-
-def _sampled_dot(rows: torch.Tensor, x: torch.Tensor, csr: EdgeCSR, batch: int) -> torch.Tensor:
-    """``rows[b*N + dst_e] . x[src_e]`` for every (b, e), flat in the order ``b * E + e``."""
-    crow, col, _, _, _ = csr.batched(batch)
-    n, e = csr.num_nodes, csr.num_edges
-    if e and rows.device.type == "cpu" and _FUSED_SAMPLED_DOT:
-        try:  # a fused sampled dense-dense product, about 8x faster on CPU than the gather
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                pattern = torch.sparse_csr_tensor(crow, col, rows.new_zeros(batch * e),
-                                                  (batch * n, n))
-                return torch.sparse.sampled_addmm(pattern, rows, x.t(), beta=0.0).values()
-        except (RuntimeError, NotImplementedError):  # pragma: no cover - older torch
-            pass
-    dst = csr.receivers
-    gathered = rows.view(batch, n, -1).index_select(1, dst)  # (B, E, F)
-    return torch.einsum("bef,ef->be", gathered, x.index_select(0, csr.senders)).reshape(-1)
-
-
-class _EdgeMatmul(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, weight: torch.Tensor, x: torch.Tensor, csr: EdgeCSR) -> torch.Tensor:
-        b = weight.shape[0]
-        n, f = csr.num_nodes, x.shape[1]
-        crow, col, _, _, _ = csr.batched(b)
-        w = weight.contiguous().reshape(-1)
-        y = _csr_mm(crow, col, w, (b * n, n), x.contiguous()).view(b, n, f)
-        ctx.save_for_backward(weight, x)
-        ctx.csr = csr
-        return y
-
-    @staticmethod
-    def backward(ctx, grad_y: torch.Tensor):
-        weight, x = ctx.saved_tensors
-        csr: EdgeCSR = ctx.csr
-        b = weight.shape[0]
-        n, f = csr.num_nodes, x.shape[1]
-        grad_y = grad_y.contiguous()
-        grad_w = grad_x = None
-        if ctx.needs_input_grad[0]:
-            # d y[b, dst_e] / d w[b, e] = x[src_e]: grad_y @ x.T sampled on the edges
-            grad_w = _sampled_dot(grad_y.view(b * n, f), x, csr, b).view(b, -1)
-        if ctx.needs_input_grad[1]:
-            _, _, crow_t, col_t, perm_t = csr.batched(b)
-            w_t = weight.contiguous().reshape(-1).index_select(0, perm_t)
-            grad_x = _csr_mm(crow_t, col_t, w_t, (n, b * n), grad_y.view(b * n, f))
-        return grad_w, grad_x, None
-
-
-def edge_matmul(weight: torch.Tensor, x: torch.Tensor, csr: EdgeCSR) -> torch.Tensor:
-    """``y[b, i] = sum over edges e into i of weight[b, e] * x[sender_e]`` in O(B E F).
-
-    One sparse CSR product forward; the backward is a gather (for ``weight``) and the
-    transposed CSR product (for ``x``). Differentiable in both arguments.
-
-    Parameters
-    ----------
-    weight : Tensor, shape (B, E)
-        Weight of each edge (for example attention), in the order of ``csr``'s edges.
-    x : Tensor, shape (N, F)
-        Per-agent features shared by all environments.
-    csr : EdgeCSR
-        The edge structure.
-
-    Returns
-    -------
-    Tensor, shape (B, N, F)
-
-    Examples
-    --------
-    >>> import torch
-    >>> csr = EdgeCSR(torch.tensor([[1, 2, 0], [0, 0, 2]]), 3)
-    >>> x = torch.tensor([[1.0], [10.0], [100.0]])
-    >>> edge_matmul(torch.tensor([[0.5, 0.25, 2.0]]), x, csr)[0, :, 0].tolist()
-    [30.0, 0.0, 2.0]
-    """
-    if weight.dim() != 2 or weight.shape[1] != csr.num_edges:
-        raise ValueError(
-            f"weight has shape {tuple(weight.shape)}; expected (B, E) with E={csr.num_edges}"
-        )
-    if x.dim() != 2 or x.shape[0] != csr.num_nodes:
-        raise ValueError(
-            f"x has shape {tuple(x.shape)}; expected (N, F) with N={csr.num_nodes}"
-        )
-    if weight.dtype != x.dtype:
-        raise ValueError(f"weight dtype {weight.dtype} differs from x dtype {x.dtype}")
-    return _EdgeMatmul.apply(weight, x, csr)

@@ -298,16 +298,15 @@ class Trainer:
 
     def _forward(self, obs: Observation, h: torch.Tensor, plan: AttentionPlan | None = None):
         """Run each population's policy on its environments (a list, one per population)."""
+
+        def run(pol, o, hh, pl):  # a wrapper such as nash.MixedPolicy takes no plan
+            return pol(o, hh) if pl is None else pol(o, hh, plan=pl)
+
         if len(self.policies) == 1:
-            return [self.policies[0](obs, h) if plan is None
-                    else self.policies[0](obs, h, plan=plan)]
-        outs = []
-        for pol, sl in zip(self.policies, self.slices):
-            if plan is None:
-                outs.append(pol(_slice_obs(obs, sl), h[sl]))
-            else:
-                outs.append(pol(_slice_obs(obs, sl), h[sl], plan=plan.map(lambda x, s=sl: x[s])))
-        return outs
+            return [run(self.policies[0], obs, h, plan)]
+        return [run(pol, _slice_obs(obs, sl), h[sl],
+                    None if plan is None else plan.map(lambda x, s=sl: x[s]))
+                for pol, sl in zip(self.policies, self.slices)]
 
     def _apply_curricula(self, progress: float) -> dict[str, float]:
         cfg = self.config
@@ -371,8 +370,8 @@ class Trainer:
         data = {k: torch.stack(v) for k, v in buf.items() if k != "edge_active"}
         edge_active = None if buf["edge_active"][0] is None else torch.stack(buf["edge_active"])
         if plans is not None:  # (k T, B, E + N) per plan tensor
-            data["plan"] = AttentionPlan(*(torch.stack(v) for v in zip(
-                *((q.score_index, q.value_col) for q in plans))))
+            data["plan"] = AttentionPlan(torch.stack([q.score_index for q in plans]),
+                                         torch.stack([q.value_col for q in plans]))
 
         # ---- 3. advantages (the rollout ends with an episode: no bootstrap needed)
         adv, ret = compute_gae(
@@ -427,7 +426,8 @@ class Trainer:
         count = 0
         # The population's observations, stacked time-major once, and the attention's
         # index tensors built once for all epochs; a minibatch takes its environments.
-        full = self._stack_steps(data, edge_active, envs.to(self.device))
+        envs_dev = envs.to(self.device)
+        full = self._stack_steps(data, edge_active, envs_dev)
         # (a wrapper such as nash.MixedPolicy builds its own)
         plan = None
         if isinstance(policy, AttentionPolicy):
@@ -435,7 +435,7 @@ class Trainer:
             if plan is None:
                 plan = policy.attention_plan(full)
             else:
-                plan = plan.map(lambda x: self._seq(x, envs.to(self.device)))
+                plan = plan.map(lambda x: self._seq(x, envs_dev))
         nb = len(envs)
 
         def take(x: torch.Tensor, local: torch.Tensor) -> torch.Tensor:  # (T k B, ...)
@@ -507,7 +507,7 @@ class Trainer:
         """
         t_len, k = self.config.episode_length, self.config.episodes_per_rollout
 
-        def seq(x: torch.Tensor) -> torch.Tensor:
+        def seq(x: torch.Tensor) -> torch.Tensor:  # (k T, b, ...) -> (T k b, ...)
             return self._seq(x, idx)
 
         return Observation(

@@ -6,10 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from socialmarl import segment
 from socialmarl.segment import (
     EdgeCSR,
-    edge_matmul,
     flat_segment_index,
     segment_max,
     segment_softmax,
@@ -123,55 +121,9 @@ def test_flat_index_and_bad_input():
         segment_softmax(torch.zeros(1, 5), torch.zeros(4, dtype=torch.long), 2)
 
 
-def _random_edges(n: int, p: float, seed: int) -> torch.Tensor:
-    rng = np.random.default_rng(seed)
-    pairs = [(j, i) for i in range(n) for j in range(n) if i != j and rng.random() < p]
-    return torch.tensor(pairs, dtype=torch.long).reshape(-1, 2).T.contiguous()
-
-
-@pytest.mark.parametrize("fused", [True, False])
-@pytest.mark.parametrize("seed", [0, 1])
-def test_edge_matmul_matches_loop_and_gradcheck(seed, fused, monkeypatch):
-    monkeypatch.setattr(segment, "_FUSED_SAMPLED_DOT", fused)
-    n, nb = 7, 2
-    ei = _random_edges(n, 0.35, seed)  # sorted by receiver by construction
-    csr = EdgeCSR(ei, n)
-    g = torch.Generator().manual_seed(seed)
-    w = torch.randn(nb, csr.num_edges, generator=g, dtype=torch.float64, requires_grad=True)
-    x = torch.randn(n, 3, generator=g, dtype=torch.float64, requires_grad=True)
-    y = edge_matmul(w, x, csr).detach().numpy()
-    ref = np.zeros((nb, n, 3))
-    src, dst = ei[0].numpy(), ei[1].numpy()
-    for b in range(nb):
-        for e in range(len(src)):
-            ref[b, dst[e]] += w[b, e].item() * x[src[e]].detach().numpy()
-    np.testing.assert_allclose(y, ref, atol=1e-12)
-    assert torch.autograd.gradcheck(lambda a, c: edge_matmul(a, c, csr), (w, x))
-
-
-def test_edge_matmul_without_edges():
-    csr = EdgeCSR(torch.zeros((2, 0), dtype=torch.long), 4)
-    w = torch.zeros(2, 0, requires_grad=True)
-    x = torch.randn(4, 3, requires_grad=True)
-    y = edge_matmul(w, x, csr)
-    assert y.shape == (2, 4, 3) and (y == 0).all()
-    y.sum().backward()
-    assert (x.grad == 0).all()
-
-
 def test_edge_csr_structure_and_errors():
     csr = EdgeCSR(torch.tensor([[1, 2, 0], [0, 0, 2]]), 3)
     assert csr.crow.tolist() == [0, 2, 2, 3]
-    crow, col, crow_t, col_t, perm = csr.batched(2)
-    assert crow.tolist() == [0, 2, 2, 3, 5, 5, 6]
-    assert col.tolist() == [1, 2, 0, 1, 2, 0]
-    # transpose: row = sender, column = b * N + receiver
-    dense = np.zeros((3, 6))
-    for r in range(3):
-        for k in range(crow_t[r], crow_t[r + 1]):
-            dense[r, col_t[k]] += 1
-    assert dense.tolist() == [[0, 0, 1, 0, 0, 1], [1, 0, 0, 1, 0, 0], [1, 0, 0, 1, 0, 0]]
-    assert sorted(perm.tolist()) == list(range(6))
     with pytest.raises(ValueError, match="not sorted by receiver"):
         EdgeCSR(torch.tensor([[0, 1], [2, 0]]), 3)
     with pytest.raises(ValueError, match="self loop at agent 1"):
@@ -182,5 +134,3 @@ def test_edge_csr_structure_and_errors():
         EdgeCSR(torch.tensor([[5], [0]]), 3)
     with pytest.raises(ValueError, match=r"must be a \(2, E\)"):
         EdgeCSR(torch.zeros(3, 2, dtype=torch.long), 3)
-    with pytest.raises(ValueError, match="expected \\(B, E\\)"):
-        edge_matmul(torch.zeros(1, 2), torch.zeros(3, 1), csr)
