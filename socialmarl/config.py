@@ -1,7 +1,8 @@
 """Plain-dataclass configuration that serialises to and from JSON.
 
 Every saved result in socialmarl carries the config that made it; these helpers are the one
-place that turns a config dataclass into JSON-safe data and back.
+place that turns a config dataclass into JSON-safe data and back. Files are written with
+:mod:`socialmarl.files` (atomic, ordinary permissions).
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, TypeVar
+
+from .files import atomic_write_bytes, atomic_write_text
 
 __all__ = [
     "config_to_dict",
@@ -62,39 +64,6 @@ def config_from_dict(cls: type[T], data: dict[str, Any]) -> T:
             v = data[f.name]
             kwargs[f.name] = tuple(v) if isinstance(v, list) and "tuple" in str(f.type) else v
     return cls(**kwargs)
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (a temporary file in the same folder, renamed).
-
-    A crash mid-write leaves the previous file intact, never a half-written one.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> p = atomic_write_bytes(pathlib.Path(tempfile.mkdtemp()) / "x.bin", b"abc")
-    >>> p.read_bytes()
-    b'abc'
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically; see :func:`atomic_write_bytes`."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def save_json(path: str | os.PathLike, data: Any) -> Path:
