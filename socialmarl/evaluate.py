@@ -23,7 +23,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .config import atomic_write_bytes, atomic_write_text, save_json
+from .checks import as_device, as_int
+from .config import save_json
+from .files import (
+    atomic_write_bytes,
+    atomic_write_text,
+    check_writable_dir,
+    remove_stale_temp_files,
+)
 from .game import ConsensusGame, GameConfig
 from .networks.graph import Graph
 from .observation import WAIT, to_env_actions
@@ -226,9 +233,17 @@ def evaluate(
             f"the graph has {graph.num_nodes} agents but the policy was trained for "
             f"{policy.num_agents}; evaluate on a graph of the same size"
         )
-    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
-        raise ValueError(f"episodes={episodes!r}: need an integer >= 1")
-    batch = min(episodes, 256) if batch_size is None else int(batch_size)
+    episodes = as_int(episodes, "episodes", minimum=1)
+    batch = (min(episodes, 256) if batch_size is None
+             else as_int(batch_size, "batch_size", minimum=1))
+    seed = as_int(seed, "seed", minimum=0)
+    bad = [name for name, p in policy.named_parameters()
+           if p.is_floating_point() and not bool(torch.isfinite(p).all())]
+    if bad:
+        raise ValueError(
+            f"the policy has NaN or infinite weights ({', '.join(bad[:4])}); its numbers "
+            "would mean nothing: the training run diverged (train it again with a lower lr)"
+        )
     base = game_config if game_config is not None else GameConfig()
     overrides = {"p_perc": 1.0, **game_overrides}
     cfg_kwargs = {**base.__dict__, **overrides, "num_envs": batch, "alpha": float(alpha),
@@ -242,7 +257,7 @@ def evaluate(
             f"({3 if cfg.allow_wait else 2} actions); evaluate with "
             f"allow_wait={n_act == 3}, the setting the population was trained with"
         )
-    dev = torch.device(device)
+    dev = as_device(device)
     policy = policy.to(dev)
     was_training = policy.training
     policy.eval()
@@ -355,6 +370,7 @@ def evaluate_run(
     from .train import Trainer
 
     tr = Trainer.from_checkpoint(run, progress=False, device=device)
+    out = None if out_dir is None else check_writable_dir(out_dir, "evaluation folder")
     g = tr.graph if graph is None else graph
     q = tr.q if graph is None else None
     base = tr.game.config
@@ -369,9 +385,10 @@ def evaluate_run(
         rec = evaluate(policy, g, alpha=alpha, episodes=episodes, other_play=other_play,
                        q=q, device=device, seed=seed, **kwargs)
         rec.config["run"] = str(run)
+        rec.config["checkpoint"] = {"update": tr.update, "checksum": tr.checkpoint_checksum}
         records[float(alpha)] = rec
-    if out_dir is not None:
-        out = Path(out_dir)
+    if out is not None:
+        remove_stale_temp_files(out, recursive=True)
         for alpha, rec in records.items():
             rec.save(out / f"alpha_{alpha:g}")
         rows = [rec.summary() for rec in records.values()]

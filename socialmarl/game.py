@@ -23,13 +23,13 @@ Conventions chosen where the design is silent (see also the README's "The game" 
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
 
+from .checks import as_bool, as_device, as_float, as_int, as_probability
 from .networks.dynamic import MarkovInteraction
 from .networks.graph import Graph
 from .observation import GUESS_1, WAIT, Observation
@@ -71,38 +71,49 @@ class GameConfig:
         self.validate()
 
     def validate(self) -> None:
-        """Raise ``ValueError`` naming the first bad field and how to fix it."""
-        b = self.num_envs
-        if isinstance(b, bool) or not isinstance(b, int) or b < 1:
-            raise ValueError(f"num_envs={self.num_envs!r}: need an integer >= 1")
-        if not isinstance(self.episode_length, int) or self.episode_length < 1:
-            raise ValueError(f"episode_length={self.episode_length!r}: need an integer >= 1")
-        alphas = self.alpha if isinstance(self.alpha, (list, tuple)) else [self.alpha]
-        if isinstance(self.alpha, (list, tuple)) and len(alphas) != self.num_envs:
-            raise ValueError(
-                f"alpha has {len(alphas)} values for num_envs={self.num_envs}; give one alpha "
-                "or one per environment"
-            )
-        for a in alphas:
-            if not isinstance(a, (int, float)) or math.isnan(a) or not (0.0 <= a <= 1.0):
+        """Raise ``ValueError`` naming the first bad field and how to fix it.
+
+        Also normalises the fields to plain Python values (NumPy and one-element torch
+        scalars are accepted), so the config always serialises to JSON.
+        """
+        self.num_envs = as_int(self.num_envs, "num_envs", minimum=1)
+        self.episode_length = as_int(self.episode_length, "episode_length", minimum=1)
+        what = "alpha weights truth (1) against conformity (0)"
+        if isinstance(self.alpha, (list, tuple)) or (
+            hasattr(self.alpha, "shape") and len(getattr(self.alpha, "shape", ())) > 0
+            and _size(self.alpha) != 1
+        ):
+            alphas = [as_float(a, "alpha", minimum=0.0, maximum=1.0, what=what)
+                      for a in list(self.alpha)]
+            if len(alphas) != self.num_envs:
                 raise ValueError(
-                    f"alpha={a!r} is outside [0, 1]; alpha weights truth (1) against "
-                    "conformity (0)"
+                    f"alpha has {len(alphas)} values for num_envs={self.num_envs}; give one "
+                    "alpha or one per environment"
                 )
-        if not isinstance(self.sigma, (int, float)) or math.isnan(self.sigma) or self.sigma < 0:
-            raise ValueError(f"sigma={self.sigma!r}: the signal noise must be >= 0")
-        for name in ("p_signal", "p_perc"):
-            p = getattr(self, name)
-            if not isinstance(p, (int, float)) or math.isnan(p) or not (0.0 <= p <= 1.0):
-                raise ValueError(f"{name}={p!r} is not a probability; choose a value in [0, 1]")
+            self.alpha = alphas
+        else:
+            self.alpha = as_float(self.alpha, "alpha", minimum=0.0, maximum=1.0, what=what)
+        self.sigma = as_float(self.sigma, "sigma", minimum=0.0,
+                              what="the signal noise standard deviation")
+        self.p_signal = as_probability(self.p_signal, "p_signal")
+        self.p_perc = as_probability(self.p_perc, "p_perc")
+        if not isinstance(self.experts, (list, tuple)):
+            raise ValueError(f"experts={self.experts!r}: need a list of agent ids")
+        self.experts = [as_int(e, "expert id", minimum=0) for e in self.experts]
+        self.allow_wait = as_bool(self.allow_wait, "allow_wait")
+        self.other_play = as_bool(self.other_play, "other_play")
         if self.interaction_rate is not None:
-            r = self.interaction_rate
-            if not isinstance(r, (int, float)) or not math.isfinite(r) or r <= 0:
-                raise ValueError(f"interaction_rate={r!r}: the switching rate must be > 0")
+            self.interaction_rate = as_float(
+                self.interaction_rate, "interaction_rate", positive=True,
+                what="the switching rate of the camp process")
         for name in ("reward_right", "reward_wrong"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise ValueError(f"{name}={v!r}: must be a finite number")
+            setattr(self, name, as_float(getattr(self, name), name))
+
+
+def _size(x: Any) -> int:
+    """Number of elements of an array-like (NumPy array or tensor)."""
+    n = x.numel() if callable(getattr(x, "numel", None)) else getattr(x, "size", 1)
+    return int(n)
 
 
 @dataclass(frozen=True)
@@ -187,7 +198,7 @@ class ConsensusGame:
         else:
             cfg.validate()
         self.config = cfg
-        self.device = torch.device(device)
+        self.device = as_device(device)
         if graph.has_self_loops():
             warnings.warn(
                 "the graph has self loops; they are dropped because every agent always "

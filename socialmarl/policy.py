@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .checks import as_bool, as_int, is_number
 from .gru import gru_cell, gru_sequence
 from .layer_norm import layer_norm_relu
 from .observation import NO_EDGE, NUM_CODES, WAIT, Observation
@@ -86,16 +87,14 @@ class PolicyConfig:
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first bad field and how to fix it."""
         for name in ("hidden", "attn_dim"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name}={v!r}: need an integer >= 1")
-        if isinstance(self.num_actions, bool) or self.num_actions not in (2, 3):
+            setattr(self, name, as_int(getattr(self, name), name, minimum=1))
+        if not is_number(self.num_actions) or self.num_actions not in (2, 3):
             raise ValueError(
                 f"num_actions={self.num_actions!r}: use 3 with the wait action, 2 without "
                 "(match ConsensusGame.num_actions)"
             )
-        if not isinstance(self.use_attention, bool):
-            raise ValueError(f"use_attention={self.use_attention!r}: need True or False")
+        self.num_actions = as_int(self.num_actions, "num_actions")
+        self.use_attention = as_bool(self.use_attention, "use_attention")
 
 
 @dataclass

@@ -20,10 +20,12 @@ an uninterrupted one would on CPU.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import math
 import os
+import shutil
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -33,21 +35,34 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .config import (
-    atomic_write_bytes,
-    atomic_write_text,
-    config_from_dict,
-    config_to_dict,
-    save_json,
-)
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .checks import as_bool, as_device, as_float, as_int, as_probability
+from .config import config_from_dict, config_to_dict, save_json
 from .curricula import schedule_values
+from .files import append_text, atomic_write_text, check_writable_dir, remove_stale_temp_files
 from .game import ConsensusGame, GameConfig
 from .networks.graph import Graph
 from .observation import Observation, to_env_actions
 from .policy import AttentionPlan, AttentionPolicy, PolicyConfig
 from .ppo import compute_gae, ppo_losses
 
-__all__ = ["TrainConfig", "Trainer", "train", "load_population", "graph_to_dict", "graph_from_dict"]
+__all__ = [
+    "TrainConfig", "Trainer", "train", "load_population", "graph_to_dict", "graph_from_dict",
+    "RunExistsError", "TrainingDivergedError", "RUN_FILES", "check_resume_matches",
+]
+
+#: The files a training run writes into its folder (``eval/`` is written by evaluation).
+RUN_FILES = ("config.json", "log.csv", "checkpoint.pt")
+_CHECKPOINT_KEYS = ("config", "graph", "q", "update", "policies", "optimizers", "game",
+                    "sample_gen", "perm_gen", "log")
+
+
+class RunExistsError(FileExistsError):
+    """The run folder already holds a training run, and replacing it was not asked for."""
+
+
+class TrainingDivergedError(FloatingPointError):
+    """A loss, gradient or weight became NaN or infinite: training stops."""
 
 
 @dataclass
@@ -126,18 +141,29 @@ class TrainConfig:
     """Write a checkpoint every this many updates (and at the end), when a folder is given."""
 
     def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first bad field and the fix; normalise the rest.
+
+        NumPy and one-element torch scalars are accepted and stored as plain Python values,
+        so the config always serialises to JSON. Every real-valued field must be finite.
+        """
+        alphas = self.alphas
+        if isinstance(alphas, (str, bytes)) or not hasattr(alphas, "__len__"):
+            alphas = [alphas]
+        self.alphas = [as_float(a, "alpha", minimum=0.0, maximum=1.0,
+                                what="alpha weights truth (1) against conformity (0)")
+                       for a in list(alphas)]
         if not self.alphas:
             raise ValueError("alphas is empty; give at least one alpha in [0, 1]")
-        for a in self.alphas:
-            if not isinstance(a, (int, float)) or math.isnan(a) or not 0 <= a <= 1:
-                raise ValueError(f"alpha={a!r} is outside [0, 1]")
         if len(set(self.alphas)) != len(self.alphas):
             raise ValueError(f"alphas {self.alphas} repeat a value; give each alpha once")
         for name in ("envs_per_alpha", "num_updates", "episode_length", "episodes_per_rollout",
-                     "update_epochs", "num_minibatches", "hidden", "attn_dim"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name}={v!r}: need an integer >= 1")
+                     "update_epochs", "num_minibatches", "hidden", "attn_dim",
+                     "checkpoint_every"):
+            setattr(self, name, as_int(getattr(self, name), name, minimum=1))
+        self.seed = as_int(self.seed, "seed", minimum=0)
         if self.num_minibatches > self.envs_per_alpha:
             raise ValueError(
                 f"num_minibatches={self.num_minibatches} exceeds envs_per_alpha="
@@ -146,15 +172,32 @@ class TrainConfig:
         for name in ("p_signal", "p_signal_start", "perc_start", "gamma", "gae_lambda",
                      "p_signal_decay_frac", "alpha0_signal_anneal_frac", "alpha0_shaping",
                      "alpha0_shaping_frac"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or math.isnan(v) or not 0 <= v <= 1:
-                raise ValueError(f"{name}={v!r} must lie in [0, 1]")
+            setattr(self, name, as_probability(getattr(self, name), name))
         if self.perc_start <= 0:
             raise ValueError("perc_start must be > 0 (some edges must survive)")
-        for name in ("lr", "clip_coef", "max_grad_norm"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or not v > 0:
-                raise ValueError(f"{name}={v!r} must be > 0")
+        self.sigma = as_float(self.sigma, "sigma", minimum=0.0,
+                              what="the signal noise standard deviation")
+        self.perc_midpoint = as_float(self.perc_midpoint, "perc_midpoint", minimum=0.0,
+                                      maximum=1.0, what="a point of training progress")
+        for name in ("lr", "clip_coef", "max_grad_norm", "perc_steepness"):
+            setattr(self, name, as_float(getattr(self, name), name, positive=True))
+        for name in ("ent_coef", "vf_coef", "belief_coef"):
+            setattr(self, name, as_float(getattr(self, name), name, minimum=0.0,
+                                         what="a loss coefficient"))
+        if self.interaction_rate is not None:
+            self.interaction_rate = as_float(
+                self.interaction_rate, "interaction_rate", positive=True,
+                what="the switching rate of the camp process")
+        for name in ("allow_wait", "other_play", "anneal_lr", "clip_value"):
+            setattr(self, name, as_bool(getattr(self, name), name))
+        if not isinstance(self.device, str):
+            self.device = str(as_device(self.device))
+        try:
+            torch.device(self.device)
+        except RuntimeError as exc:
+            raise ValueError(
+                f"device={self.device!r} is not a device name; use 'cpu' or 'cuda'"
+            ) from exc
 
     @property
     def num_envs(self) -> int:
@@ -214,10 +257,31 @@ def _slice_obs(obs: Observation, sl: slice) -> Observation:
     )
 
 
-def _atomic_torch_save(obj: Any, path: Path) -> None:
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    atomic_write_bytes(path, buf.getvalue())
+def _existing_run_files(folder: Path) -> list[str]:
+    """The run files (and ``eval/``) present in ``folder``."""
+    found = [f for f in RUN_FILES if (folder / f).exists()]
+    return found + (["eval/"] if (folder / "eval").is_dir() else [])
+
+
+def _refuse_existing_run(folder: Path) -> None:
+    found = _existing_run_files(folder)
+    if found:
+        resume = ("continue it with Trainer.from_checkpoint(folder) or `socialmarl train "
+                  "--resume --out <folder>`, " if (folder / "checkpoint.pt").exists() else "")
+        raise RunExistsError(
+            f"{folder} already holds a training run ({', '.join(found)}); {resume}choose "
+            "another folder, or replace it with overwrite=True (`--overwrite`)"
+        )
+
+
+def _log_csv(rows: list[dict[str, Any]], header: list[str], with_header: bool) -> str:
+    """Log rows as CSV text in ``header``'s column order (the one format of ``log.csv``)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=header, extrasaction="ignore", lineterminator="\n")
+    if with_header:
+        writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
 
 
 class Trainer:
@@ -230,12 +294,19 @@ class Trainer:
     config : TrainConfig, optional
         The run; keyword arguments override its fields.
     out_dir : str or Path, optional
-        Results folder: ``config.json``, ``log.csv``, ``checkpoint.pt``. ``None`` keeps
-        everything in memory.
+        Run folder: ``config.json`` (written when training starts), ``log.csv`` (a row per
+        update and population, appended as each update finishes) and ``checkpoint.pt``
+        (every ``checkpoint_every`` updates and at the end). ``None`` keeps everything in
+        memory. The folder is checked for writability at once. A folder that already
+        holds a run is refused (:class:`RunExistsError`) unless ``overwrite=True``;
+        continue a stopped run with :meth:`from_checkpoint` instead.
     q : Tensor, shape (E,), optional
         Interaction probabilities for the dynamic camp process (with ``interaction_rate``).
     progress : bool
         Show a tqdm progress bar.
+    overwrite : bool
+        Replace a run already in ``out_dir``: when training starts, its ``config.json``,
+        ``log.csv``, ``checkpoint.pt`` and ``eval/`` are deleted (other files stay).
 
     Examples
     --------
@@ -255,14 +326,26 @@ class Trainer:
         out_dir: str | os.PathLike | None = None,
         q: torch.Tensor | None = None,
         progress: bool = True,
+        overwrite: bool = False,
         **overrides: Any,
     ) -> None:
         cfg = config if config is not None else TrainConfig()
         if overrides:
             cfg = replace(cfg, **overrides)
         self.config = cfg
-        self.device = torch.device(cfg.device)
+        self.device = as_device(cfg.device)
         self.out_dir = None if out_dir is None else Path(out_dir)
+        self.overwrite = as_bool(overwrite, "overwrite")
+        if self.out_dir is not None:
+            check_writable_dir(self.out_dir, "run folder")
+            if not self.overwrite:
+                _refuse_existing_run(self.out_dir)
+        # True once config.json / log.csv of this run are in place (see _start_run_files)
+        self._files_ready = False
+        self._resumed = False
+        self._log_header: list[str] | None = None
+        #: SHA-256 of the checkpoint this trainer was loaded from (None for a new run)
+        self.checkpoint_checksum: str | None = None
         self.progress = progress
         self.q = None if q is None else torch.as_tensor(q, dtype=torch.float64).cpu()
         torch.manual_seed(cfg.seed)
@@ -413,8 +496,74 @@ class Trainer:
                  "final_accuracy", "agreement", "entropy"]
         rows = [{k: r[k] for k in order} | {k: v for k, v in r.items() if k not in order}
                 for r in rows]
+        self._check_finite(rows)
         self.log_rows.extend(rows)
+        if self.out_dir is not None:
+            self._append_log(rows)
         return rows
+
+    def _check_finite(self, rows: list[dict[str, Any]]) -> None:
+        """Stop with :class:`TrainingDivergedError` if a loss or a weight is not finite.
+
+        One host sync per update (the log's numbers are synced already).
+        """
+        finite = torch.stack([
+            torch.isfinite(torch.cat([w.detach().reshape(-1) for w in pol.parameters()])).all()
+            for pol in self.policies
+        ]).tolist()
+        for row, weights_ok in zip(rows, finite):
+            bad = {k: v for k, v in row.items()
+                   if isinstance(v, float) and not math.isfinite(v) and k not in ("sps",)}
+            if bad or not weights_ok:
+                what = (", ".join(f"{k}={v}" for k, v in bad.items()) if bad
+                        else "weights")
+                where = ""
+                if self.out_dir is not None:
+                    where = (f"; the last checkpoint in {self.out_dir} is intact"
+                             if (self.out_dir / "checkpoint.pt").exists()
+                             else "; no checkpoint was written")
+                cfg = self.config
+                raise TrainingDivergedError(
+                    f"training diverged at update {row['update']} (population alpha="
+                    f"{row['alpha']:g}): non-finite {what}{where}. Lower lr (now {cfg.lr:g}) "
+                    f"or max_grad_norm (now {cfg.max_grad_norm:g}), or check the loss "
+                    f"coefficients (vf_coef={cfg.vf_coef:g}, ent_coef={cfg.ent_coef:g}, "
+                    f"belief_coef={cfg.belief_coef:g})"
+                )
+
+    # ------------------------------------------------------------------ run folder
+    def _start_run_files(self) -> None:
+        """Put ``config.json`` and ``log.csv`` in place when this process starts training.
+
+        A new run first removes the files of the run it replaces (only with ``overwrite``:
+        the constructor refused otherwise). A resumed run rewrites ``log.csv`` from the
+        checkpoint's log, dropping rows of updates after the checkpoint (they will be
+        trained again), so the file never holds a row twice or misses one.
+        """
+        out = self.out_dir
+        check_writable_dir(out, "run folder")
+        remove_stale_temp_files(out)
+        if not self._resumed:
+            if self.overwrite:
+                for name in RUN_FILES:
+                    (out / name).unlink(missing_ok=True)
+                shutil.rmtree(out / "eval", ignore_errors=True)
+            else:
+                _refuse_existing_run(out)  # created since the constructor checked?
+        self._write_config()
+        self._log_header = list(self.log_rows[0]) if self.log_rows else None
+        text = (_log_csv(self.log_rows, self._log_header, True) if self.log_rows else "")
+        if self._resumed or (out / "log.csv").exists():
+            atomic_write_text(out / "log.csv", text)
+        self._files_ready = True
+
+    def _append_log(self, rows: list[dict[str, Any]]) -> None:
+        if not self._files_ready:
+            self._start_run_files()
+        first = self._log_header is None
+        if first:
+            self._log_header = list(rows[0])
+        append_text(self.out_dir / "log.csv", _log_csv(rows, self._log_header, first))
 
     def _update_population(self, p, sl, data, edge_active, adv_all, ret_all) -> dict[str, Any]:
         cfg = self.config
@@ -538,33 +687,37 @@ class Trainer:
     def train(self, num_updates: int | None = None) -> pd.DataFrame:
         """Run until ``num_updates`` updates in total (default: the config's); returns the log.
 
-        Writes ``config.json`` at the start, ``log.csv`` and ``checkpoint.pt`` every
-        ``checkpoint_every`` updates and at the end when ``out_dir`` is set.
+        With ``out_dir`` set: writes ``config.json`` at the start, appends each update's
+        rows to ``log.csv`` as the update finishes, and writes ``checkpoint.pt`` every
+        ``checkpoint_every`` updates and at the end. Stops with
+        :class:`TrainingDivergedError` when a loss or weight becomes NaN or infinite.
         """
         cfg = self.config
         target = cfg.num_updates if num_updates is None else min(num_updates, cfg.num_updates)
-        if self.out_dir is not None:
-            self._write_config()
+        if self.out_dir is not None and not self._files_ready:
+            self._start_run_files()
         bar = None
         if self.progress:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=target, initial=self.update, desc="training", unit="update")
-        while self.update < target:
-            rows = self.train_update()
+        try:
+            while self.update < target:
+                rows = self.train_update()
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(
+                        acc=f"{sum(r['final_accuracy'] for r in rows) / len(rows):.3f}",
+                        ret=f"{sum(r['episode_return'] for r in rows) / len(rows):.3f}",
+                        sps=f"{rows[0]['sps']:.2e}",
+                    )
+                if self.out_dir is not None and (
+                    self.update % cfg.checkpoint_every == 0 or self.update == target
+                ):
+                    self.save_checkpoint()
+        finally:
             if bar is not None:
-                bar.update(1)
-                bar.set_postfix(
-                    acc=f"{sum(r['final_accuracy'] for r in rows) / len(rows):.3f}",
-                    ret=f"{sum(r['episode_return'] for r in rows) / len(rows):.3f}",
-                    sps=f"{rows[0]['sps']:.2e}",
-                )
-            if self.out_dir is not None and (
-                self.update % cfg.checkpoint_every == 0 or self.update == target
-            ):
-                self.save_checkpoint()
-        if bar is not None:
-            bar.close()
+                bar.close()
         return self.log
 
     @property
@@ -590,7 +743,6 @@ class Trainer:
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue the run exactly (plain tensors and strings)."""
         return {
-            "format": "socialmarl-checkpoint-1",
             "config": json.dumps(config_to_dict(self.config)),
             "graph": graph_to_dict(self.graph),
             "q": self.q,
@@ -604,16 +756,16 @@ class Trainer:
         }
 
     def save_checkpoint(self, path: str | os.PathLike | None = None) -> Path:
-        """Write the checkpoint (atomically) and the log CSV; returns the checkpoint path."""
+        """Write the checkpoint atomically, with its checksum; returns its path.
+
+        The checkpoint carries the whole log; ``log.csv`` in ``out_dir`` is kept up to date
+        by training itself, one update at a time.
+        """
         if path is None:
             if self.out_dir is None:
                 raise ValueError("no out_dir was given; pass a path to save_checkpoint")
             path = self.out_dir / "checkpoint.pt"
-        path = Path(path)
-        _atomic_torch_save(self.state_dict(), path)
-        if self.log_rows:
-            atomic_write_text(path.parent / "log.csv", self.log.to_csv(index=False))
-        return path
+        return save_checkpoint(self.state_dict(), path)
 
     @classmethod
     def from_checkpoint(
@@ -622,40 +774,81 @@ class Trainer:
     ) -> Trainer:
         """Rebuild a trainer from a checkpoint file or a run folder, ready to continue.
 
-        Loads with ``torch.load(..., weights_only=True)``: a checkpoint is data, not code.
+        Loads with ``torch.load(..., weights_only=True)`` (a checkpoint is data, not code)
+        and verifies the checkpoint's checksum, its shapes and that its weights are finite;
+        anything wrong is a ``ValueError`` naming the file (see
+        :func:`socialmarl.checkpoint.load_checkpoint`). Training continues in the
+        checkpoint's folder, or in ``out_dir`` (which must not hold another run).
         """
         path = Path(path)
         if path.is_dir():
             path = path / "checkpoint.pt"
         if not path.exists():
-            raise FileNotFoundError(f"{path}: no checkpoint here; train with out_dir first")
-        sd = torch.load(path, map_location="cpu", weights_only=True)
-        if sd.get("format") != "socialmarl-checkpoint-1":
-            raise ValueError(f"{path}: not a socialmarl checkpoint")
-        cfg = config_from_dict(TrainConfig, json.loads(sd["config"]))
+            hint = ("the run stopped before its first checkpoint: start it again with "
+                    "overwrite=True (`--overwrite`)"
+                    if (path.parent / "config.json").exists() else "train with out_dir first")
+            raise FileNotFoundError(f"{path}: no checkpoint here; {hint}")
+        sd = load_checkpoint(path, required=_CHECKPOINT_KEYS)
+        try:
+            cfg = config_from_dict(TrainConfig, json.loads(sd["config"]))
+            graph = graph_from_dict(sd["graph"])
+        except (TypeError, KeyError, json.JSONDecodeError, ValueError) as exc:
+            raise CheckpointError(f"{path}: its config or graph is unusable ({exc})") from exc
         if device is not None:
             cfg = replace(cfg, device=device)
-        trainer = cls(
-            graph_from_dict(sd["graph"]), cfg, out_dir=path.parent if out_dir is None else out_dir,
-            q=sd["q"], progress=progress,
-        )
-        trainer.load_state_dict(sd)
+        trainer = cls(graph, cfg, q=sd["q"], progress=progress)
+        trainer.load_state_dict(sd, source=path)
+        trainer.out_dir = path.parent if out_dir is None else Path(out_dir)
+        if out_dir is not None and trainer.out_dir.resolve() != path.parent.resolve():
+            _refuse_existing_run(trainer.out_dir)
+        trainer._resumed = True
+        trainer.checkpoint_checksum = sd.get("checksum")
         return trainer
 
-    def load_state_dict(self, sd: dict[str, Any]) -> None:
-        """Restore :meth:`state_dict`."""
-        for pol, psd in zip(self.policies, sd["policies"]):
-            pol.load_state_dict(psd)
-        for opt, osd in zip(self.optimizers, sd["optimizers"]):
-            opt.load_state_dict(osd)
-        same_device = self.device.type == "cpu"
-        self.game.load_state_dict(sd["game"], generator=same_device)
-        if same_device:
-            self.sample_gen.set_state(sd["sample_gen"])
-        self.perm_gen.set_state(sd["perm_gen"])
-        self.update = int(sd["update"])
-        self.log_rows = json.loads(sd["log"])
-        self.obs = self.game.observation()
+    def load_state_dict(self, sd: dict[str, Any], *, source: str | os.PathLike = "state") -> None:
+        """Restore :meth:`state_dict`, checking that it fits this trainer.
+
+        Raises ``ValueError`` (naming ``source``) when the number of populations, a
+        parameter's shape or the game state does not match, or a weight is not finite.
+        """
+        npop = len(self.policies)
+        for key in ("policies", "optimizers"):
+            if not isinstance(sd[key], (list, tuple)) or len(sd[key]) != npop:
+                got = len(sd[key]) if isinstance(sd[key], (list, tuple)) else type(sd[key])
+                raise CheckpointError(
+                    f"{source}: holds {got} {key} for {npop} alphas {self.config.alphas}; "
+                    "the file is incomplete or belongs to another run"
+                )
+        try:
+            for alpha, pol, psd in zip(self.config.alphas, self.policies, sd["policies"]):
+                pol.load_state_dict(psd)
+                bad = [k for k, v in psd.items() if v.is_floating_point()
+                       and not bool(torch.isfinite(v).all())]
+                if bad:
+                    raise CheckpointError(
+                        f"{source}: the population alpha={alpha:g} has NaN or infinite "
+                        f"weights ({', '.join(bad)}); the run diverged before this checkpoint "
+                        "or the file was altered, so its numbers would mean nothing; train it "
+                        "again (lower lr)"
+                    )
+            for opt, osd in zip(self.optimizers, sd["optimizers"]):
+                opt.load_state_dict(osd)
+            same_device = self.device.type == "cpu"
+            self.game.load_state_dict(sd["game"], generator=same_device)
+            if same_device:
+                self.sample_gen.set_state(sd["sample_gen"])
+            self.perm_gen.set_state(sd["perm_gen"])
+            self.update = int(sd["update"])
+            self.log_rows = json.loads(sd["log"])
+            self.obs = self.game.observation()
+        except CheckpointError:
+            raise
+        except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CheckpointError(
+                f"{source}: does not fit this run ({type(exc).__name__}: {first}); the file "
+                "is damaged or was written by an incompatible socialmarl version"
+            ) from exc
 
 
 def train(
@@ -664,14 +857,38 @@ def train(
     *,
     out_dir: str | os.PathLike | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     q: torch.Tensor | None = None,
     progress: bool = True,
     **overrides: Any,
 ) -> Trainer:
-    """Train (or, with ``resume=True`` and an existing checkpoint, continue) a run.
+    """Train a run, or with ``resume=True`` continue the one stopped in ``out_dir``.
 
-    Returns the :class:`Trainer`; its ``log`` holds the per-update table and its
-    ``policies`` the trained populations (one per alpha).
+    Parameters
+    ----------
+    graph : Graph
+        The social network.
+    config : TrainConfig, optional
+        The run; keyword ``overrides`` change its fields.
+    out_dir : str or Path, optional
+        Run folder (see :class:`Trainer`).
+    resume : bool
+        Continue the run whose checkpoint is in ``out_dir``. Refused when there is no
+        checkpoint, when ``graph`` is not the run's graph, or when ``config`` /
+        ``overrides`` set a field to another value than the saved run has (``device``
+        may differ).
+    overwrite : bool
+        Replace a run already in ``out_dir`` (refused otherwise).
+    q : Tensor, optional
+        Interaction probabilities of a dynamic camp.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    Trainer
+        Its ``log`` holds the per-update table and its ``policies`` the trained
+        populations (one per alpha).
 
     Examples
     --------
@@ -681,12 +898,54 @@ def train(
     >>> tr.update
     1
     """
-    if resume and out_dir is not None and (Path(out_dir) / "checkpoint.pt").exists():
-        trainer = Trainer.from_checkpoint(out_dir, progress=progress)
+    if not resume:
+        trainer = Trainer(graph, config, out_dir=out_dir, q=q, progress=progress,
+                          overwrite=overwrite, **overrides)
     else:
-        trainer = Trainer(graph, config, out_dir=out_dir, q=q, progress=progress, **overrides)
+        if out_dir is None:
+            raise ValueError("resume=True needs out_dir, the folder of the run to continue")
+        if overwrite:
+            raise ValueError("resume=True and overwrite=True contradict each other; choose one")
+        full = config_to_dict(replace(config or TrainConfig(), **overrides))
+        given = full if config is not None else {k: full[k] for k in overrides}
+        trainer = Trainer.from_checkpoint(out_dir, progress=progress,
+                                          device=given.pop("device", None))
+        check_resume_matches(trainer, given, graph)
     trainer.train()
     return trainer
+
+
+def check_resume_matches(trainer: Trainer, given: dict[str, Any], graph: Graph | None) -> None:
+    """Refuse to resume ``trainer`` with settings or a graph other than its own.
+
+    Examples
+    --------
+    >>> import socialmarl as sm
+    >>> tr = sm.Trainer(sm.ring_graph(6), num_updates=1, envs_per_alpha=2, num_minibatches=1,
+    ...                 episode_length=4, progress=False)
+    >>> check_resume_matches(tr, {"lr": 0.1}, None)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: resuming continues the saved run, ...: lr (saved 0.0005, given 0.1); ...
+    """
+    saved = config_to_dict(trainer.config)
+    differ = [f"{k} (saved {saved[k]!r}, given {v!r})" for k, v in given.items()
+              if k != "device" and k in saved and saved[k] != v]
+    if differ:
+        raise ValueError(
+            "resuming continues the saved run, whose settings differ from the ones given: "
+            f"{', '.join(differ)}; drop them, or start a new run (overwrite=True / --overwrite)"
+        )
+    if graph is not None:
+        mine = trainer.graph
+        same = (graph.num_nodes == mine.num_nodes and graph.num_edges == mine.num_edges
+                and torch.equal(graph.edge_index.cpu(), mine.edge_index.cpu()))
+        if not same:
+            raise ValueError(
+                f"resuming continues the saved run on its own graph ({mine.num_nodes} agents, "
+                f"{mine.num_edges} edges), not the {graph.num_nodes}-agent graph given; pass "
+                "that graph, or start a new run (overwrite=True / --overwrite)"
+            )
 
 
 def load_population(
