@@ -1,13 +1,22 @@
 """The ``socialmarl`` command line.
 
-    socialmarl demo [--graph NAME] [--out DIR]        play the game with simple strategies
-    socialmarl train [--graph NAME] [--alphas ...] [--<any TrainConfig field>] --out DIR
-    socialmarl evaluate RUN_DIR [--episodes K] [--no-other-play] [--out DIR]
-    socialmarl reproduce [--preset quick|paper|smoke] [--out DIR]
+    socialmarl demo [--graph NETWORK] [--out DIR]      play the game with simple strategies
+    socialmarl train [--graph NETWORK] [--alphas ...] [--<any TrainConfig field>] --out DIR
+    socialmarl train --out DIR --resume                continue a stopped run
+    socialmarl evaluate RUN_DIR [--episodes K] [--graph NETWORK] [--out DIR]
+    socialmarl reproduce [--preset quick|paper|smoke] [--graph NETWORK] [--out DIR]
+
+``NETWORK`` is a built-in name (``ba100``, ``karate_club``, ``bluesky_sample``,
+``camp_sample`` ...), a real data set by name read from ``--data-dir``
+(``congress_twitter``, ``bayaka``), or a path: a crawl folder, a data set's folder, an edge
+list, a CSV or a GraphML file (see :func:`socialmarl.networks.resolve.load_network`).
 
 Every command writes its results (JSON/CSV with the config that made them) into a folder.
-``socialmarl train --help`` lists every field of :class:`~socialmarl.train.TrainConfig`
-with its docstring.
+``socialmarl train`` never replaces a run already in ``--out`` unless ``--overwrite`` is
+given, and ``--resume`` continues exactly the saved run (no other settings). Options must
+be spelled out in full (no prefix abbreviations). ``socialmarl train --help`` lists every
+field of :class:`~socialmarl.train.TrainConfig` with its docstring. Errors are printed as
+one message naming the problem and the fix (exit status 2; 1 when training diverged).
 """
 
 from __future__ import annotations
@@ -22,40 +31,25 @@ import types
 import typing
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .config import atomic_write_text, field_docs, save_json
 from .game import ConsensusGame, GameConfig
 from .heuristics import STRATEGIES, play_episodes
-from .networks import Graph, barabasi_albert_graph, social_graph
+from .networks.graph import Graph
+from .networks.resolve import NETWORK_SPEC_HELP, load_network
 
-__all__ = ["main", "resolve_graph"]
+__all__ = ["main", "resolve_graph", "build_parser"]
 
-GRAPH_CHOICES = (
-    "bluesky_sample", "camp_sample", "karate_club", "les_miserables", "ba100", "ba1000",
-)
-
-
-def resolve_graph(name: str, seed: int = 0) -> Graph:
-    """A graph by short name: bundled data, networkx's small social graphs or generators.
+def resolve_graph(name: str, seed: int = 0, data_dir: str | None = None) -> Graph:
+    """A graph by name or path (see :func:`socialmarl.networks.resolve.load_network`).
 
     Examples
     --------
     >>> resolve_graph("ba100").num_nodes
     100
     """
-    if name == "bluesky_sample":
-        from .datasets import load_bluesky_sample
-
-        return load_bluesky_sample()
-    if name == "camp_sample":
-        from .datasets import load_camp_sample
-
-        return load_camp_sample()[0]
-    if name in ("karate_club", "les_miserables"):
-        return social_graph(name, weighted=False)
-    if name.startswith("ba") and name[2:].isdigit():
-        return barabasi_albert_graph(int(name[2:]), 7, seed=seed)
-    raise ValueError(f"unknown graph {name!r}; choose one of {', '.join(GRAPH_CHOICES)}")
+    return load_network(name, data_dir=data_dir, seed=seed).graph
 
 
 def _table(rows: list[dict]) -> str:
@@ -67,7 +61,7 @@ def _table(rows: list[dict]) -> str:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    graph = resolve_graph(args.graph, seed=args.seed)
+    graph = resolve_graph(args.graph, seed=args.seed, data_dir=args.data_dir)
     alphas = [float(a) for a in args.alphas.split(",")]
     print(f"socialmarl demo: {graph}")
     print(f"{'strategy':22} {'alpha':>5} {'reward':>8} {'acc(final)':>10} {'agreement':>9}")
@@ -111,6 +105,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _float_list(text: str) -> list[float]:
+    """``"0,0.5,1"`` -> ``[0.0, 0.5, 1.0]`` (argparse reports the value when this fails)."""
+    return [float(x) for x in text.split(",") if x.strip()]
+
+
+_float_list.__name__ = "comma-separated list of numbers"
+
+
 def _add_config_options(parser: argparse.ArgumentParser, cls: type, skip: set[str]) -> None:
     """One ``--field-name`` option per dataclass field, with the field's docstring as help."""
     docs = field_docs(cls)
@@ -128,10 +130,8 @@ def _add_config_options(parser: argparse.ArgumentParser, cls: type, skip: set[st
             parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
                                 default=None, help=help_text)
         elif typing.get_origin(base) is list or base is list:
-            parser.add_argument(
-                flag, dest=f.name, default=None, help=help_text + " (comma-separated)",
-                type=lambda v: [float(x) for x in v.split(",") if x.strip()],
-            )
+            parser.add_argument(flag, dest=f.name, default=None, type=_float_list,
+                                help=help_text + " (comma-separated)")
         else:
             kind = base if base in (int, float, str) else str
             parser.add_argument(flag, dest=f.name, type=kind, default=None, help=help_text)
@@ -142,34 +142,56 @@ def _config_overrides(args: argparse.Namespace, cls: type) -> dict:
     return {k: v for k, v in vars(args).items() if k in names and v is not None}
 
 
+def _given_config_flags(args: argparse.Namespace, cls: type) -> list[str]:
+    return ["--" + k.replace("_", "-") for k in _config_overrides(args, cls)]
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from .cpu_memory import retain_freed_memory
     from .train import TrainConfig, Trainer
 
     out = Path(args.out)
-    if args.keep_cpu_memory:
-        retain_freed_memory()  # this process only trains: keep freed buffers for reuse
-    if args.resume and (out / "checkpoint.pt").exists():
-        trainer = Trainer.from_checkpoint(out)
-        print(f"resuming {out} at update {trainer.update}")
+    if args.resume:
+        extra = [f for f in _given_config_flags(args, TrainConfig) if f != "--device"]
+        extra += [flag for flag, v in (("--graph", args.graph), ("--graph-seed", args.graph_seed),
+                                       ("--data-dir", args.data_dir)) if v is not None]
+        if args.overwrite:
+            extra.append("--overwrite")
+        if extra:
+            raise ValueError(
+                f"--resume continues the run saved in {out} exactly as it was configured; "
+                f"these options would change it: {' '.join(extra)}. Drop them, or start a "
+                "new run with --overwrite (or another --out)"
+            )
+        trainer = Trainer.from_checkpoint(out, device=args.device)
+        print(f"resuming {out} at update {trainer.update} of {trainer.config.num_updates}")
     else:
-        graph = resolve_graph(args.graph, seed=args.graph_seed)
+        net = load_network(args.graph or "ba100", data_dir=args.data_dir,
+                           seed=args.graph_seed or 0)
         overrides = _config_overrides(args, TrainConfig)
-        if args.graph == "camp_sample" and "interaction_rate" not in overrides:
-            from .datasets import load_camp_sample
-
-            overrides["interaction_rate"] = load_camp_sample()[1]  # a dynamic camp
+        if net.interaction_rate is not None and "interaction_rate" not in overrides:
+            overrides["interaction_rate"] = net.interaction_rate  # a dynamic camp
         cfg = TrainConfig(**overrides)
         q = None
         if cfg.interaction_rate is not None:
-            if graph.edge_weight is None:
+            if net.graph.edge_weight is None:
                 raise ValueError(
                     f"--interaction-rate needs a graph whose edge weights are the interaction "
-                    f"probabilities q; {args.graph!r} has no weights"
+                    f"probabilities q; {net.source} has no weights"
                 )
-            q = graph.edge_weight
-        trainer = Trainer(graph, cfg, out_dir=out, q=q)
-    trainer.train()
+            q = net.graph.edge_weight
+        trainer = Trainer(net.graph, cfg, out_dir=out, q=q, overwrite=args.overwrite)
+        print(f"training on {net.source}: {net.graph.num_nodes} agents, "
+              f"{net.graph.num_edges} edges{', dynamic camp' if q is not None else ''}")
+    if args.keep_cpu_memory:
+        retain_freed_memory()  # this process only trains: keep freed buffers for reuse
+    try:
+        trainer.train()
+    except KeyboardInterrupt:
+        print(f"\ninterrupted at update {trainer.update}; {out / 'log.csv'} holds every "
+              f"finished update; continue from the last checkpoint with: socialmarl train "
+              f"--out {out} --resume", file=sys.stderr)
+        return 130
     last = trainer.log.groupby("alpha").tail(1)
     cols = ["alpha", "update", "episode_return", "final_accuracy", "agreement", "sps"]
     print(last[cols].to_string(index=False))
@@ -181,7 +203,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import evaluate_run
 
     out = Path(args.out) if args.out else Path(args.run) / "eval"
-    graph = resolve_graph(args.graph) if args.graph else None
+    graph = resolve_graph(args.graph, data_dir=args.data_dir) if args.graph else None
     records = evaluate_run(args.run, graph=graph, episodes=args.episodes,
                            other_play=args.other_play, out_dir=out, device=args.device,
                            seed=args.seed)
@@ -198,19 +220,35 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from .reproduce import reproduce
 
-    res = reproduce(args.preset, args.out, device=args.device, progress=not args.no_progress)
+    social = (load_network(args.graph, data_dir=args.data_dir) if args.graph else None)
+    camp = (load_network(args.camp, data_dir=args.data_dir) if args.camp else None)
+    res = reproduce(args.preset, args.out, device=args.device, progress=not args.no_progress,
+                    social=social, camp=camp, overwrite=args.overwrite)
     print(res["summary"], end="")
-    print(f"wrote {args.out}: conformity.png, attention_fit.png, numbers.csv, summary.txt")
+    print(f"wrote {args.out}: {', '.join(res['files'])}")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``socialmarl`` command (no prefix abbreviations)."""
     parser = argparse.ArgumentParser(
-        prog="socialmarl", description="Opinion dynamics learned by deep multi-agent RL."
+        prog="socialmarl", description="Opinion dynamics learned by deep multi-agent RL.",
+        allow_abbrev=False,
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="play the game with simple strategies and save a table")
-    demo.add_argument("--graph", default="bluesky_sample", help=f"one of {GRAPH_CHOICES}")
+
+    def command(name: str, help_text: str, **kw: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_text, allow_abbrev=False, **kw)
+
+    def network_options(p: argparse.ArgumentParser, default: str | None, what: str) -> None:
+        p.add_argument("--graph", default=default, metavar="NETWORK",
+                       help=f"{what}: {NETWORK_SPEC_HELP}")
+        p.add_argument("--data-dir", default=None, metavar="DIR",
+                       help="folder of the real data sets (or of the one named by --graph); "
+                       "default: $SOCIALMARL_SHARED_DATA, then ../shared/data")
+
+    demo = command("demo", "play the game with simple strategies and save a table")
+    network_options(demo, "bluesky_sample", "the network")
     demo.add_argument("--alphas", default="0,0.5,1", help="comma-separated alpha values")
     demo.add_argument("--envs", type=int, default=64, help="parallel environments")
     demo.add_argument("--episodes", type=int, default=2, help="episodes per setting")
@@ -221,33 +259,44 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .train import TrainConfig
 
-    tr = sub.add_parser("train", help="train one population per alpha with PPO",
-                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    tr.add_argument("--graph", default="ba100", help=f"one of {GRAPH_CHOICES}")
-    tr.add_argument("--graph-seed", type=int, default=0, help="seed of generated graphs")
+    tr = command("train", "train one population per alpha with PPO",
+                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    network_options(tr, None, "the network (default ba100)")
+    tr.add_argument("--graph-seed", type=int, default=None,
+                    help="seed of generated graphs (default 0)")
     tr.add_argument("--out", default="results/train", help="run folder")
-    tr.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    tr.add_argument("--resume", action="store_true",
+                    help="continue the run in OUT from its checkpoint, exactly as configured")
+    tr.add_argument("--overwrite", action="store_true",
+                    help="replace a run already in OUT (its config, log, checkpoint and eval/)")
     tr.add_argument("--keep-cpu-memory", action=argparse.BooleanOptionalAction, default=True,
                     help="keep freed CPU memory for reuse (glibc; fewer page faults, "
                     "faster CPU training; see socialmarl.retain_freed_memory)")
     _add_config_options(tr, TrainConfig, skip=set())
     tr.set_defaults(func=cmd_train)
 
-    ev = sub.add_parser("evaluate", help="evaluate every population of a training run")
+    ev = command("evaluate", "evaluate every population of a training run")
     ev.add_argument("run", help="a run folder written by `socialmarl train`")
     ev.add_argument("--episodes", type=int, default=64, help="episodes per population")
     ev.add_argument("--other-play", action=argparse.BooleanOptionalAction, default=True,
                     help="draw other-play flips during evaluation")
-    ev.add_argument("--graph", default=None, help="evaluate on another graph of the same size")
+    network_options(ev, None, "evaluate on another network of the same size")
     ev.add_argument("--device", default="cpu", help="cpu or cuda")
     ev.add_argument("--seed", type=int, default=1234, help="evaluation seed")
     ev.add_argument("--out", default=None, help="results folder (default RUN/eval)")
     ev.set_defaults(func=cmd_evaluate)
 
-    rp = sub.add_parser("reproduce", help="the paper's claims on bundled data, end to end")
+    rp = command("reproduce", "the paper's claims on bundled data, end to end")
     rp.add_argument("--preset", default="quick", choices=["smoke", "quick", "paper"],
                     help="smoke: seconds; quick: minutes on a CPU; paper: full scale (GPU)")
+    network_options(rp, None, "the social network instead of the bundled Bluesky-like "
+                    "sample (its edge weights, if any, are the human importance to fit)")
+    rp.add_argument("--camp", default=None, metavar="NETWORK",
+                    help="a dynamic camp instead of the bundled camp sample (camp_sample, "
+                    "bayaka, or a BaYaka-style folder)")
     rp.add_argument("--out", default="results/reproduce", help="results folder")
+    rp.add_argument("--overwrite", action="store_true",
+                    help="replace the results of an earlier reproduction in OUT")
     rp.add_argument("--device", default="cpu", help="cpu or cuda")
     rp.add_argument("--no-progress", action="store_true", help="hide progress bars")
     rp.set_defaults(func=cmd_reproduce)
@@ -255,12 +304,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``socialmarl`` command."""
+    """Entry point of the ``socialmarl`` command; returns the exit status.
+
+    Known failures (bad values, unreadable files, an existing run, a diverged run) print
+    one message naming the problem and the fix instead of a traceback.
+    """
+    from .train import TrainingDivergedError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (ValueError, FileNotFoundError) as exc:
+    except TrainingDivergedError as exc:
+        print(f"socialmarl {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except (ValueError, OSError) as exc:  # OSError: missing, existing or unwritable files
         print(f"socialmarl {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

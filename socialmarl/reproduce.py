@@ -15,6 +15,12 @@ human like-importance weights of the Bluesky-like sample, and writes a results f
 * ``summary.txt``: a short text summary; ``config.json``: the preset that made it all;
 * ``runs/<network>/``: each training run (config, log, checkpoint).
 
+The networks can be replaced (``social=`` / ``camp=``, ``socialmarl reproduce --graph
+... --camp ...``) by any :class:`~socialmarl.networks.resolve.Network`: the social network
+is then used whole, and the attention fit runs when its edges carry weights (the human
+importance); a camp must be dynamic (interaction probabilities and a switching rate). A
+folder that holds an earlier reproduction is not replaced unless ``overwrite=True``.
+
 Presets: ``smoke`` (seconds, for tests), ``quick`` (a few minutes on a 2-core CPU) and
 ``paper`` (full scale, for a GPU). Choices where the paper is silent: the wait action is
 off in these presets, because with it pure conformists learn to wait forever (a
@@ -26,6 +32,7 @@ breadth-first piece around the most-followed account) so that it learns in minut
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,15 +42,27 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .config import atomic_write_bytes, atomic_write_text, save_json
+from .checks import as_device
+from .config import save_json
 from .datasets import load_bluesky_sample, load_camp_sample
 from .evaluate import EvalRecord, evaluate
+from .files import (
+    atomic_write_bytes,
+    atomic_write_text,
+    check_writable_dir,
+    remove_stale_temp_files,
+)
 from .importance import AttentionFit
 from .metrics import summarise, sweep_table
 from .networks.graph import Graph
+from .networks.resolve import Network
 from .train import Trainer
 
-__all__ = ["ReproducePreset", "PRESETS", "reproduce", "bfs_subgraph"]
+__all__ = ["ReproducePreset", "PRESETS", "reproduce", "bfs_subgraph", "OUTPUT_FILES"]
+
+#: What :func:`reproduce` writes into its folder (in this order in its report).
+OUTPUT_FILES = ("conformity.png", "attention_fit.png", "numbers.csv", "attention_fit.csv",
+                "summary.txt", "config.json", "runs/")
 
 
 @dataclass
@@ -164,12 +183,39 @@ def _figure_png(fig) -> bytes:
     return buf.getvalue()
 
 
+def _label(graph: Graph, default: str) -> str:
+    """A short label (and folder name) for a network the user supplied."""
+    name = "".join(c if c.isalnum() or c in "-_" else "-" for c in (graph.name or default))
+    return name.strip("-") or default
+
+
+def _prepare_out(out: Path, overwrite: bool) -> None:
+    """Check ``out`` is writable; refuse (or, asked, clear) an earlier reproduction in it."""
+    check_writable_dir(out, "results folder")
+    earlier = [f for f in OUTPUT_FILES if (out / f.rstrip("/")).exists()]
+    if earlier and not overwrite:
+        raise FileExistsError(
+            f"{out} holds an earlier reproduction ({', '.join(earlier)}); choose another "
+            "folder (--out), or replace it with overwrite=True (--overwrite)"
+        )
+    for f in earlier:
+        target = out / f.rstrip("/")
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink()
+    remove_stale_temp_files(out)
+
+
 def reproduce(
     preset: str | ReproducePreset = "quick",
     out_dir: str | os.PathLike = "results/reproduce",
     *,
     device: str = "cpu",
     progress: bool = True,
+    social: Network | None = None,
+    camp: Network | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Run the whole reproduction and write the results folder.
 
@@ -178,17 +224,28 @@ def reproduce(
     preset : {"smoke", "quick", "paper"} or ReproducePreset
         Sizes of the run.
     out_dir : path
-        Results folder (created; files are written atomically).
+        Results folder (created; files are written atomically). A folder holding an
+        earlier reproduction is refused unless ``overwrite``.
     device : str
         ``cpu`` or ``cuda``.
     progress : bool
         Show progress bars.
+    social : Network, optional
+        The social network to train on, whole (default: the bundled Bluesky-like sample,
+        cut to ``preset.social_nodes`` accounts). Its edge weights, when present, are the
+        human importance the learned attention is fitted against; without weights the fit
+        is skipped.
+    camp : Network, optional
+        A dynamic camp (default: the bundled camp sample), e.g.
+        ``sm.load_network("bayaka")``.
+    overwrite : bool
+        Replace an earlier reproduction in ``out_dir``.
 
     Returns
     -------
     dict
-        ``numbers`` (the tidy table), ``fit`` (the AttentionFit), ``summary`` (text) and
-        ``out_dir``.
+        ``numbers`` (the tidy table), ``fit`` (the AttentionFit, or None), ``summary``
+        (text), ``files`` (the names written) and ``out_dir``.
 
     Examples
     --------
@@ -201,6 +258,12 @@ def reproduce(
         if preset not in PRESETS:
             raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
         preset = PRESETS[preset]
+    device = str(as_device(device))
+    if camp is not None and camp.interaction_rate is None:
+        raise ValueError(
+            f"camp={camp.source} is not a dynamic camp (no interaction rate); give a camp "
+            "network such as camp_sample or bayaka"
+        )
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -208,47 +271,70 @@ def reproduce(
 
     start = time.perf_counter()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    save_json(out / "config.json", {"preset": asdict(preset), "device": device,
-                                    "torch": torch.__version__})
-    social_full = load_bluesky_sample()
-    social = (social_full if preset.social_nodes >= social_full.num_nodes
-              else bfs_subgraph(social_full, preset.social_nodes))
-    camp, rate = load_camp_sample()
-
-    social_recs = _train_and_evaluate(social, preset, preset.social_updates,
-                                      out / "runs" / "bluesky-like", device, progress)
-    camp_recs = _train_and_evaluate(camp, preset, preset.camp_updates, out / "runs" / "camp",
-                                    device, progress, q=camp.edge_weight, rate=rate)
+    _prepare_out(out, overwrite)
+    if social is None:
+        social_full = load_bluesky_sample()
+        social_graph = (social_full if preset.social_nodes >= social_full.num_nodes
+                        else bfs_subgraph(social_full, preset.social_nodes))
+        social_name, social_source = "bluesky-like", "bundled Bluesky-like sample"
+    else:
+        social_graph, social_source = social.graph, social.source
+        social_name = _label(social_graph, "social")
+    if camp is None:
+        camp_graph, rate = load_camp_sample()
+        camp_name, camp_source = "camp", "bundled camp sample"
+    else:
+        camp_graph, rate, camp_source = camp.graph, camp.interaction_rate, camp.source
+        camp_name = _label(camp_graph, "camp")
+    if camp_name == social_name:
+        camp_name += "-camp"
+    save_json(out / "config.json", {
+        "preset": asdict(preset), "device": device, "torch": torch.__version__,
+        "networks": {social_name: {"source": social_source, **social_graph.summary()},
+                     camp_name: {"source": camp_source, "interaction_rate": rate,
+                                 **camp_graph.summary()}},
+    })
+    social_recs = _train_and_evaluate(social_graph, preset, preset.social_updates,
+                                      out / "runs" / social_name, device, progress)
+    camp_recs = _train_and_evaluate(camp_graph, preset, preset.camp_updates,
+                                    out / "runs" / camp_name, device, progress,
+                                    q=camp_graph.edge_weight, rate=rate)
 
     summaries = {}
-    for net, graph, recs in (("bluesky-like", social, social_recs), ("camp", camp, camp_recs)):
+    for net, graph, recs in ((social_name, social_graph, social_recs),
+                             (camp_name, camp_graph, camp_recs)):
         for alpha, rec in recs.items():
             summaries[(net, alpha)] = summarise(
                 rec.outputs, rec.truth, graph, beliefs=rec.beliefs, flips=rec.flips,
                 edge_active=rec.edge_active, n_boot=preset.n_boot, seed=preset.seed,
             )
     numbers = sweep_table(summaries)
+    written = ["conformity.png"]
 
-    fit = AttentionFit(n_boot=preset.n_boot, n_perm=max(20, preset.n_boot // 10),
-                       seed=preset.seed)
-    fit.fit(social, {a: r.attention for a, r in social_recs.items()}, social.edge_weight)
-    fit_rows = fit.alpha_table_.assign(network="learned attention vs human")
-    uni = fit.table_[(fit.table_.model == "uniform")]
-    uni_rows = pd.concat([uni.assign(alpha=a) for a in preset.alphas])
-    uni_rows = uni_rows.assign(network="uniform attention vs human")
-    fit_numbers = pd.concat([fit_rows, uni_rows], ignore_index=True)[
-        ["network", "alpha", "metric", "value", "ci_low", "ci_high"]]
-    all_numbers = pd.concat([numbers, fit_numbers.assign(n=np.nan)], ignore_index=True)
+    fit = None
+    all_numbers = numbers
+    if social_graph.edge_weight is not None:
+        fit = AttentionFit(n_boot=preset.n_boot, n_perm=max(20, preset.n_boot // 10),
+                           seed=preset.seed)
+        fit.fit(social_graph, {a: r.attention for a, r in social_recs.items()},
+                social_graph.edge_weight)
+        fit_rows = fit.alpha_table_.assign(network="learned attention vs human")
+        uni = fit.table_[(fit.table_.model == "uniform")]
+        uni_rows = pd.concat([uni.assign(alpha=a) for a in preset.alphas])
+        uni_rows = uni_rows.assign(network="uniform attention vs human")
+        fit_numbers = pd.concat([fit_rows, uni_rows], ignore_index=True)[
+            ["network", "alpha", "metric", "value", "ci_low", "ci_high"]]
+        all_numbers = pd.concat([numbers, fit_numbers.assign(n=np.nan)], ignore_index=True)
+        atomic_write_text(out / "attention_fit.csv", fit.table_.to_csv(index=False))
+        fig2 = plot_sweep(fit_numbers, ["spearman"])
+        fig2.suptitle("Learned attention against human like-importance", y=1.06)
+        atomic_write_bytes(out / "attention_fit.png", _figure_png(fig2))
+        written += ["attention_fit.png", "attention_fit.csv"]
     atomic_write_text(out / "numbers.csv", all_numbers.to_csv(index=False))
-    atomic_write_text(out / "attention_fit.csv", fit.table_.to_csv(index=False))
 
     fig = plot_sweep(numbers, ["accuracy_final", "lying_rate", "edge_disagreement_final"])
     fig.suptitle("Accuracy, lying and disagreement against conformity (1 - alpha)", y=1.04)
     atomic_write_bytes(out / "conformity.png", _figure_png(fig))
-    fig2 = plot_sweep(fit_numbers, ["spearman"])
-    fig2.suptitle("Learned attention against human like-importance", y=1.06)
-    atomic_write_bytes(out / "attention_fit.png", _figure_png(fig2))
 
     def val(net: str, alpha: float, metric: str) -> float:
         row = numbers[(numbers.network == net) & (numbers.alpha == alpha)
@@ -257,7 +343,7 @@ def reproduce(
 
     lines = [f"socialmarl reproduce, preset {preset.name!r}, "
              f"{time.perf_counter() - start:.0f} s on {device}", ""]
-    for net, graph in (("bluesky-like", social), ("camp", camp)):
+    for net, graph in ((social_name, social_graph), (camp_name, camp_graph)):
         lines.append(f"{net}: {graph.num_nodes} agents, {graph.num_edges} edges")
         for a in preset.alphas:
             lines.append(
@@ -265,10 +351,17 @@ def reproduce(
                 f"{val(net, a, 'accuracy_final'):.3f}, lying rate {val(net, a, 'lying_rate'):.3f}, "
                 f"edge disagreement {val(net, a, 'edge_disagreement_final'):.3f}"
             )
-    lines += ["", f"attention fit (per-agent Spearman with human weights, Bluesky-like): "
-              f"best alpha {fit.best_alpha_} (bootstrap probability "
-              f"{float(fit.best_alpha_probability_.max()):.2f}); alphas not significantly "
-              f"worse: {fit.alphas_not_worse_}"]
+    if fit is not None:
+        lines += ["", f"attention fit (per-agent Spearman with human weights, {social_name}): "
+                  f"best alpha {fit.best_alpha_} (bootstrap probability "
+                  f"{float(fit.best_alpha_probability_.max()):.2f}); alphas not significantly "
+                  f"worse: {fit.alphas_not_worse_}"]
+    else:
+        lines += ["", f"attention fit skipped: {social_name} has no edge weights (human "
+                  "importance) to compare with"]
     summary = "\n".join(lines) + "\n"
     atomic_write_text(out / "summary.txt", summary)
-    return {"numbers": all_numbers, "fit": fit, "summary": summary, "out_dir": out}
+    written += ["numbers.csv", "summary.txt", "config.json", "runs/"]
+    files = [f for f in OUTPUT_FILES if f in written]
+    return {"numbers": all_numbers, "fit": fit, "summary": summary, "files": files,
+            "out_dir": out}

@@ -43,7 +43,7 @@ def test_train_resume_and_evaluate(tmp_path, capsys):
 
 def test_errors_are_reported_not_raised(tmp_path, capsys):
     assert main(["demo", "--graph", "nosuchgraph", "--out", str(tmp_path)]) == 2
-    assert "unknown graph 'nosuchgraph'" in capsys.readouterr().err
+    assert "unknown network 'nosuchgraph'" in capsys.readouterr().err
     assert main(["train", "--alphas", "0.5,2", "--out", str(tmp_path / "x"), *SMALL]) == 2
     assert "alpha=2.0 is outside" in capsys.readouterr().err
     assert main(["evaluate", str(tmp_path / "missing")]) == 2
