@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .actions import lies, sample_actions
 from .checks import as_device, as_int
 from .config import save_json
 from .files import (
@@ -284,13 +285,8 @@ def evaluate(
                 active.append(own.edge_active)
             out = policy(own, h)
             h = out.hidden
-            if greedy:
-                actions = out.logits.argmax(-1)
-            else:
-                u = torch.rand(out.logits.shape, generator=gen, device=dev)
-                actions = torch.argmax(out.logits - torch.log(-torch.log(u.clamp_min(1e-20))), -1)
-            definite = actions != WAIT
-            lying = definite & ((out.belief - 0.5) * (actions.float() - 0.5) < 0)
+            actions = sample_actions(out.logits, gen, greedy=greedy)
+            lying = lies(actions, out.belief)
             env_belief = torch.where(own.flips, 1.0 - out.belief, out.belief)
             att_sum += out.attention.double().sum(0)
             self_sum += out.self_attention.double().sum(0)

@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .actions import lies
 from .networks.graph import Graph
 
 __all__ = [
@@ -641,8 +642,7 @@ def lying_mask(
     fb = f[:, None, :]
     b_own = torch.where(fb, 1.0 - b, b) if belief_frame == "env" else b
     a_own = torch.where(fb & (o != 2), 1 - o, o)
-    lie = (o != 2) & ((b_own - 0.5) * (a_own.double() - 0.5) < 0)
-    return lie.cpu().numpy()
+    return lies(a_own, b_own).cpu().numpy()
 
 
 def lying_rate(

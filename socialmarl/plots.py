@@ -18,6 +18,7 @@ Every function draws with matplotlib (seaborn's colour-blind palette), takes an 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,6 +30,7 @@ import seaborn as sns
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 
 from .importance import AttentionFit, edge_weights, row_normalise
 from .metrics import group_labels
@@ -432,6 +434,9 @@ def plot_network_opinions(
     -------
     matplotlib.figure.Figure
         The node markers are ``fig.axes[0].collections[0]`` (gid ``"nodes"``), in node order.
+        The legend (how many agents state each code) is one row *below* the drawing, so it
+        never covers a node; in a grid of panels leave room under this one (a
+        ``layout="constrained"`` figure does so itself).
 
     Examples
     --------
@@ -440,6 +445,8 @@ def plot_network_opinions(
     >>> nodes = fig.axes[0].collections[0]  # the node markers, gid "nodes"
     >>> nodes.get_gid(), len(nodes.get_offsets())
     ('nodes', 4)
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['guess 0 (1)', 'guess 1 (2)', 'wait (1)']
     >>> plt.close(fig)
     """
     o = np.asarray(outputs.detach().cpu() if isinstance(outputs, torch.Tensor) else outputs)
@@ -468,9 +475,23 @@ def plot_network_opinions(
                            node_size=node_size)
     for code, col in OPINION_COLOURS.items():
         a.scatter([], [], color=col, label=f"{_OPINION_NAMES[code]} ({int((o == code).sum())})")
-    a.legend(frameon=False, fontsize="small", loc="best")
+    _legend_below(a, node_size)
     a.set_axis_off()
     return a.figure
+
+
+def _legend_below(a: Axes, node_size: float) -> None:
+    """One row of legend entries under the axes, clear of every node marker.
+
+    Node centres lie inside the axes (autoscaled limits) and a marker reaches
+    ``sqrt(node_size) / 2`` points (plus its edge) beyond its centre, so a gap of that
+    much between the axes' bottom and the legend's top keeps the legend off every node.
+    """
+    font_pt = FontProperties(size="small").get_size_in_points()
+    reach_pt = 0.5 * math.sqrt(max(float(node_size), 0.0)) + 1.5
+    a.legend(frameon=False, fontsize="small", loc="upper center", bbox_to_anchor=(0.5, 0.0),
+             ncols=len(OPINION_COLOURS), borderaxespad=max(0.5, reach_pt / font_pt + 0.3),
+             handletextpad=0.3, columnspacing=1.2)
 
 
 def plot_network_stats(

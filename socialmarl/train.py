@@ -35,6 +35,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from .actions import sample_actions
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .checks import as_bool, as_device, as_float, as_int, as_probability
 from .config import config_from_dict, config_to_dict, save_json
@@ -436,8 +437,7 @@ class Trainer:
                 logits = torch.cat([o.logits for o in outs]) if len(outs) > 1 else outs[0].logits
                 value = torch.cat([o.value for o in outs]) if len(outs) > 1 else outs[0].value
                 h = torch.cat([o.hidden for o in outs]) if len(outs) > 1 else outs[0].hidden
-                u = torch.rand(logits.shape, generator=self.sample_gen, device=dev)
-                actions = torch.argmax(logits - torch.log(-torch.log(u.clamp_min(1e-20))), -1)
+                actions = sample_actions(logits, self.sample_gen)
                 logp = torch.log_softmax(logits, -1).gather(-1, actions[..., None])[..., 0]
                 truth_own = game.truth[:, None].expand(b, n) ^ own.flips.long()
                 obs, reward, done, info = game.step(to_env_actions(actions, own.flips))

@@ -197,3 +197,45 @@ def test_network_stats_bars_equal_summary():
     np.testing.assert_allclose([p.get_height() for p in ax.patches], s.clustering)
     with pytest.raises(ValueError, match="not numeric"):
         plot_network_stats(s, ["graph"])
+
+
+def _node_boxes(fig, coll):
+    """Display-space bounding box of every node marker (a disc of area ``size`` points^2)."""
+    from matplotlib.transforms import Bbox
+
+    xy = coll.get_offset_transform().transform(coll.get_offsets())
+    sizes = np.broadcast_to(coll.get_sizes(), (len(xy),))
+    lw = np.broadcast_to(coll.get_linewidths(), (len(xy),))
+    r = (np.sqrt(sizes) / 2 + lw / 2) * fig.dpi / 72.0
+    return [Bbox.from_extents(x - ri, y - ri, x + ri, y + ri) for (x, y), ri in zip(xy, r)]
+
+
+@pytest.mark.parametrize(
+    "graph_kw",
+    [
+        dict(node_size=60.0),  # a spring layout: nodes everywhere
+        dict(node_size=60.0, figsize=(3.0, 2.0)),  # a small panel
+        dict(node_size=600.0, pos="bottom"),  # big markers on the bottom edge
+    ],
+)
+def test_network_opinion_legend_never_covers_a_node(graph_kw):
+    from socialmarl.networks.generators import karate_club
+
+    g = karate_club()
+    o = np.arange(34) % 3
+    fig, ax = plt.subplots(figsize=graph_kw.get("figsize", (5.0, 5.0)))
+    pos = None
+    if graph_kw.get("pos") == "bottom":  # every node in the lowest band, some in corners
+        pos = {u: (float(u % 17), float(u // 17) * 0.05) for u in range(34)}
+    plot_network_opinions(g, o, ax=ax, seed=3, pos=pos, node_size=graph_kw["node_size"])
+    fig.canvas.draw()
+    legend = ax.get_legend()
+    assert legend is not None
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert texts == ["guess 0 (12)", "guess 1 (11)", "wait (11)"]
+    box = legend.get_window_extent()
+    nodes = next(c for c in ax.collections if c.get_gid() == "nodes")
+    hits = [u for u, b in enumerate(_node_boxes(fig, nodes)) if b.overlaps(box)]
+    assert hits == [], f"the legend covers nodes {hits}"
+    # outside the drawing area: entirely below the axes
+    assert box.y1 <= ax.get_window_extent().y0
