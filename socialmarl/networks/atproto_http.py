@@ -8,8 +8,14 @@ object with ``get_json(method, params) -> dict`` that performs an XRPC query suc
   only. It is polite by default: a request rate limit, a timeout, retries with exponential
   backoff on network errors, 5xx answers and malformed (truncated) bodies, and on HTTP 429
   it waits until the time given by the ``ratelimit-reset`` (epoch seconds) or
-  ``retry-after`` header. It never sends an ``Authorization`` header unless a token is
-  passed explicitly.
+  ``retry-after`` header. It never hangs quietly: each attempt times out after ``timeout``
+  seconds (15 s by default), one request with all its retries and back-offs gives up after
+  ``deadline`` seconds (60 s by default), and a slow answer, every retry and every long
+  pause is announced as a ``logging`` warning on the ``socialmarl.networks.atproto_http``
+  logger (printed to stderr when logging is not configured), for example ``waiting for
+  public.api.bsky.app (app.bsky.graph.getFollows, actor=alice.bsky.social): no answer after
+  5 s, attempt 1 of at most 7, giving up after 60 s``. It never sends an ``Authorization``
+  header unless a token is passed explicitly.
 * :class:`RequestCache` stores one JSON file per request key (method plus canonical query
   parameters), written atomically, so an interrupted crawl resumes where it stopped.
 * :class:`CachedClient` puts the cache in front of any client: cached keys are answered
@@ -34,7 +40,9 @@ import gzip
 import hashlib
 import http.client
 import json
+import logging
 import math
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -43,7 +51,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from ..config import atomic_write_bytes, atomic_write_text
+from ..files import atomic_write_bytes, atomic_write_text, remove_stale_temp_files
 
 __all__ = [
     "PUBLIC_APPVIEW",
@@ -67,6 +75,9 @@ PACKED_CACHE_NAME = "requests.jsonl.gz"
 """File name of a request cache's packed, read-only archive (see :meth:`RequestCache.pack`)."""
 
 _USER_AGENT = "socialmarl-crawler/0.1 (+research crawler; polite, rate-limited)"
+
+logger = logging.getLogger(__name__)
+"""Where :class:`UrllibClient` announces slow answers, retries and long pauses (warnings)."""
 
 
 @runtime_checkable
@@ -103,7 +114,12 @@ class XrpcError(RuntimeError):
 
 
 class RequestFailedError(RuntimeError):
-    """A request that still failed after all retries (network errors, 5xx, bad bodies)."""
+    """A request that still failed after all retries or past its deadline.
+
+    Raised for network errors, timeouts, 5xx answers and bad bodies once ``1 + max_retries``
+    attempts are used up or the overall per-request ``deadline`` has passed; the message
+    names the request, the host, the time waited, the attempts and the last error.
+    """
 
 
 class RateLimitWaitTooLong(RequestFailedError):
@@ -165,6 +181,47 @@ def canonical_params(params: Mapping[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def _secs(seconds: float) -> str:
+    """Seconds for a message: ``5``, ``0.25``, ``12.3``, ``273``."""
+    return f"{seconds:.0f}" if seconds >= 100 else f"{seconds:.3g}"
+
+
+def _brief_params(params: Mapping[str, Any], width: int = 80) -> str:
+    """A short ``name=value`` summary of the parameters that identify a request.
+
+    ``limit`` and ``None`` values are left out; a long list shows its first items.
+
+    Examples
+    --------
+    >>> _brief_params({"actor": "alice.test", "limit": 100, "cursor": None})
+    'actor=alice.test'
+    >>> _brief_params({"actors": ["a.test", "b.test", "c.test", "d.test"]})
+    'actors=a.test,b.test,c.test,... (4 values)'
+    """
+    parts = []
+    for key in sorted(params):
+        value = params[key]
+        if value is None or key == "limit":
+            continue
+        if isinstance(value, (list, tuple)):
+            shown = ",".join(_scalar(v) for v in value[:3])
+            text = shown + (f",... ({len(value)} values)" if len(value) > 3 else "")
+        else:
+            text = _scalar(value)
+        parts.append(f"{key}={text}")
+    out = ", ".join(parts)
+    return out if len(out) <= width else out[: width - 3] + "..."
+
+
+def _describe(exc: BaseException) -> str:
+    """A network error in words (a socket timeout says so plainly)."""
+    reason = getattr(exc, "reason", None)
+    if isinstance(exc, TimeoutError) or isinstance(reason, TimeoutError):
+        text = str(reason if isinstance(reason, TimeoutError) else exc)
+        return "timed out" if text in ("", "timed out") else f"timed out: {text}"
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _header_float(headers: Any, name: str) -> float | None:
     if headers is None:
         return None
@@ -189,29 +246,49 @@ class UrllibClient:
         Most requests per second (> 0). The public AppView allows a few thousand requests
         per five minutes per IP; the default of 3 per second stays well below.
     timeout : float
-        Seconds to wait for a connection or a response.
+        Seconds one attempt waits for the connection and for each read of the answer
+        (default 15 s: the public AppView answers in well under a second, so 15 s means
+        trouble, yet a loaded server or a slow link still gets ample time).
+    deadline : float or None
+        Seconds after which one request gives up with :class:`RequestFailedError`, counting
+        all its attempts and back-offs together (default 60 s: about four attempts at a
+        server that never answers). Pauses the server asks for (HTTP 429, or a used-up
+        ``ratelimit-remaining`` window) do not count; they are bounded by
+        ``max_rate_limit_wait`` instead. ``None``: no overall deadline.
     max_retries : int
         Retries after the first attempt for network errors, timeouts, HTTP 429 and 5xx
-        answers, and bodies that are not a JSON object (a truncated page).
+        answers, and bodies that are not a JSON object (a truncated page); default 6, which
+        rides out about half a minute of quick 5xx answers (the ``deadline`` bounds slow
+        failures first).
     backoff_base, backoff_max : float
         Retry ``k`` (0-based) waits ``min(backoff_max, backoff_base * 2**k)`` seconds.
     max_rate_limit_wait : float
         On HTTP 429 the client sleeps until ``ratelimit-reset`` (epoch seconds) or for
         ``retry-after`` seconds; a longer demand raises :class:`RateLimitWaitTooLong`
         (resume later: with a cache nothing already fetched is lost).
+    notice_after : float
+        Seconds without an answer before a warning says what the client is waiting for
+        (default 5 s); ``math.inf`` turns that notice off. Every retry (after a back-off or
+        a pause the server asks for with HTTP 429) is announced too, one message each, and
+        so is a wait of at least ``notice_after`` for a used-up rate-limit window; all on
+        the :data:`logger`, as warnings.
     auth_token : str, optional
         Sent as ``Authorization: Bearer <token>`` only when given. Nothing else that could
         identify you is sent, apart from the ``user_agent``.
     user_agent : str
         The ``User-Agent`` header.
     sleep, clock : callable
-        Injected for tests (default :func:`time.sleep` and :func:`time.time`).
+        Injected for tests (default :func:`time.sleep` and :func:`time.time`). The deadline
+        charges each back-off its nominal length, also when an injected ``sleep`` returns
+        at once; attempts are timed with :func:`time.monotonic`.
 
     Examples
     --------
     >>> c = UrllibClient("http://127.0.0.1:9/xrpc/", rate_limit=1000, max_retries=0)
     >>> "Authorization" in c.headers
     False
+    >>> c.timeout, c.deadline
+    (15.0, 60.0)
     >>> c.url("app.bsky.actor.getProfiles", {"actors": ["a.test", "b.test"]})
     'http://127.0.0.1:9/xrpc/app.bsky.actor.getProfiles?actors=a.test&actors=b.test'
     """
@@ -221,11 +298,13 @@ class UrllibClient:
         base_url: str = PUBLIC_APPVIEW,
         *,
         rate_limit: float = 3.0,
-        timeout: float = 30.0,
+        timeout: float = 15.0,
+        deadline: float | None = 60.0,
         max_retries: int = 6,
         backoff_base: float = 1.0,
         backoff_max: float = 120.0,
         max_rate_limit_wait: float = 900.0,
+        notice_after: float = 5.0,
         auth_token: str | None = None,
         user_agent: str = _USER_AGENT,
         sleep: Callable[[float], None] = time.sleep,
@@ -233,27 +312,39 @@ class UrllibClient:
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url={base_url!r}: give an http(s) URL ending in /xrpc/")
+        host = urllib.parse.urlsplit(base_url).hostname
+        if not host:
+            raise ValueError(f"base_url={base_url!r}: no host name in it")
         if not (float(rate_limit) > 0 and math.isfinite(float(rate_limit))):
             raise ValueError(f"rate_limit={rate_limit!r}: requests per second must be > 0")
-        if not float(timeout) > 0:
-            raise ValueError(f"timeout={timeout!r}: must be > 0 seconds")
+        if not (float(timeout) > 0 and math.isfinite(float(timeout))):
+            raise ValueError(f"timeout={timeout!r}: seconds per attempt, must be > 0")
+        if deadline is not None and not float(deadline) > 0:
+            raise ValueError(f"deadline={deadline!r}: seconds per request, must be > 0 or None")
         if int(max_retries) < 0:
             raise ValueError(f"max_retries={max_retries!r}: must be >= 0")
         if float(backoff_base) < 0 or float(backoff_max) < 0:
             raise ValueError("backoff_base and backoff_max must be >= 0 seconds")
+        if not float(notice_after) >= 0:
+            raise ValueError(f"notice_after={notice_after!r}: must be >= 0 seconds")
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        port = urllib.parse.urlsplit(base_url).port
+        self.host = host + (f":{port}" if port is not None else "")
         self.rate_limit = float(rate_limit)
         self.timeout = float(timeout)
+        self.deadline = None if deadline is None else float(deadline)
         self.max_retries = int(max_retries)
         self.backoff_base = float(backoff_base)
         self.backoff_max = float(backoff_max)
         self.max_rate_limit_wait = float(max_rate_limit_wait)
+        self.notice_after = float(notice_after)
         self.headers = {"Accept": "application/json", "User-Agent": user_agent}
         if auth_token is not None:
             self.headers["Authorization"] = f"Bearer {auth_token}"
         self._sleep = sleep
         self._clock = clock
         self._next_time = -math.inf
+        self._quota_reset = False  # the next throttle pause waits for a used-up window
         self.num_requests = 0
         self.num_retries = 0
         self.waits: list[tuple[str, float]] = []  # (reason, seconds) of every pause
@@ -264,16 +355,42 @@ class UrllibClient:
         query = urllib.parse.urlencode(canonical_params(params))
         return f"{self.base_url}{method}" + (f"?{query}" if query else "")
 
-    def _pause(self, reason: str, seconds: float) -> None:
+    def _where(self, method: str, params: Mapping[str, Any]) -> str:
+        """``host (method, name=value)``: the request in a message."""
+        brief = _brief_params(params)
+        return f"{self.host} ({method}" + (f", {brief})" if brief else ")")
+
+    def _limits(self) -> str:
+        if self.deadline is None:
+            return "no overall deadline"
+        return f"giving up after {_secs(self.deadline)} s"
+
+    @staticmethod
+    def _notify(message: str) -> None:
+        """Tell the user what the client waits for (a warning on :data:`logger`)."""
+        logger.warning(message)
+
+    def _pause(self, reason: str, seconds: float, notice: str | None = None) -> None:
+        """Sleep ``seconds`` (recorded in :attr:`waits`), announcing ``notice`` first."""
+        if notice is not None:
+            self._notify(notice)
         if seconds > 0:
             self.waits.append((reason, float(seconds)))
             self._sleep(seconds)
 
-    def _throttle(self) -> None:
+    def _throttle(self, where: str = "") -> None:
         now = self._clock()
         if now < self._next_time:
-            self._pause("rate_limit", self._next_time - now)
+            wait = self._next_time - now
+            notice = None
+            if self._quota_reset and wait >= self.notice_after:
+                notice = (
+                    f"waiting {_secs(wait)} s before asking {where}: the server's rate-limit "
+                    "window is used up (ratelimit-remaining 0); resuming when it resets"
+                )
+            self._pause("rate_limit", wait, notice)
             now = self._next_time
+        self._quota_reset = False
         self._next_time = now + 1.0 / self.rate_limit
 
     def _backoff(self, attempt: int) -> float:
@@ -305,29 +422,82 @@ class UrllibClient:
             wait = reset - self._clock()
             if 0 < wait <= self.max_rate_limit_wait:
                 self._next_time = max(self._next_time, reset)
+                self._quota_reset = True
+
+    @staticmethod
+    def _read_body(resp: Any, started: float, budget: float | None) -> bytes:
+        """Read the whole body, giving up once ``budget`` seconds have passed since ``started``.
+
+        Each read is bounded by the socket timeout; the budget also stops an answer that
+        trickles in slowly.
+        """
+        read = getattr(resp, "read1", None) or resp.read
+        chunks: list[bytes] = []
+        while True:
+            chunk = read(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            if budget is not None and time.monotonic() - started > budget:
+                raise TimeoutError(
+                    f"the answer was still arriving when the deadline passed "
+                    f"({sum(map(len, chunks))} bytes read)"
+                )
+        body = b"".join(chunks)
+        missing = getattr(resp, "length", None)
+        if isinstance(missing, int) and missing > 0:  # read1 does not raise on a cut body
+            raise http.client.IncompleteRead(body, missing)
+        return body
 
     # ------------------------------------------------------------------ the request
     def get_json(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """Run one XRPC query with throttling, retries and backoff.
+        """Run one XRPC query with throttling, retries, backoff and an overall deadline.
+
+        A slow answer (none after ``notice_after`` seconds), each retry and each long pause
+        is announced once as a warning on :data:`logger`.
 
         Raises
         ------
         XrpcError
             On a definitive 4xx answer (not retried).
+        RateLimitWaitTooLong
+            When the server asks for a pause longer than ``max_rate_limit_wait``.
         RequestFailedError
-            When all ``1 + max_retries`` attempts failed.
+            When all ``1 + max_retries`` attempts failed, or ``deadline`` seconds of
+            attempts and back-offs have passed.
         """
         url = self.url(method, params)
+        where = self._where(method, params)
+        total = self.max_retries + 1
         last = "no attempt made"
-        for attempt in range(self.max_retries + 1):
-            self._throttle()
+        stop = f"no retries left, max_retries={self.max_retries}"
+        begun = time.monotonic()
+        spent = 0.0  # seconds charged to the deadline: attempts and back-offs, not 429 pauses
+        attempts = 0
+        for attempt in range(total):
+            self._throttle(where)
+            budget = None if self.deadline is None else self.deadline - spent
+            limit = self.timeout if budget is None else max(min(self.timeout, budget), 1e-3)
             wait = self._backoff(attempt)
             reason = "backoff"
             request = urllib.request.Request(url, headers=dict(self.headers), method="GET")
+            timer = None
+            if attempt == 0 and self.notice_after < limit:  # later attempts: retry notes
+                timer = threading.Timer(
+                    self.notice_after, self._notify,
+                    args=(f"waiting for {where}: no answer after {_secs(self.notice_after)} s, "
+                          f"attempt {attempt + 1} of at most {total}, {self._limits()}",),
+                )
+                timer.name = "socialmarl-xrpc-notice"
+                timer.daemon = True
+            attempts += 1
+            started = time.monotonic()
             try:
                 self.num_requests += 1
-                with urllib.request.urlopen(request, timeout=self.timeout) as resp:
-                    body = resp.read()
+                if timer is not None:
+                    timer.start()
+                with urllib.request.urlopen(request, timeout=limit) as resp:
+                    body = self._read_body(resp, started, budget)
                     headers = resp.headers
                 try:
                     data = json.loads(body.decode("utf-8"))
@@ -369,14 +539,47 @@ class UrllibClient:
                     raise XrpcError(method, params, status, error, str(message)) from exc
             except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
                 # URLError, timeouts and dropped connections are all OSErrors
-                last = f"{type(exc).__name__}: {exc}"
-            if attempt < self.max_retries:
-                self.num_retries += 1
-                self._pause(reason, wait)
+                last = _describe(exc)
+            finally:
+                if timer is not None:
+                    timer.cancel()
+                    if timer.is_alive():
+                        timer.join()
+            took = time.monotonic() - started
+            spent += took
+            if attempt >= self.max_retries:
+                break
+            if reason == "http_429":  # the server's own pause: bounded above, not charged
+                notice = (
+                    f"waiting for {where}: the server asks for a {_secs(wait)} s pause (HTTP "
+                    f"429 Too Many Requests); retrying then, attempt {attempt + 2} of at most "
+                    f"{total}"
+                )
+            else:
+                if self.deadline is not None and spent + wait >= self.deadline:
+                    stop = f"the {_secs(self.deadline)} s deadline has passed"
+                    if spent < self.deadline:
+                        stop = (f"a retry after the {_secs(wait)} s back-off would pass the "
+                                f"{_secs(self.deadline)} s deadline")
+                    break
+                notice = (
+                    f"waiting for {where}: attempt {attempt + 1} of at most {total} failed "
+                    f"after {_secs(took)} s ({last}); retrying in {_secs(wait)} s, "
+                    f"{self._limits()}"
+                )
+                spent += wait
+            self.num_retries += 1
+            self._pause(reason, wait, notice)
         raise RequestFailedError(
-            f"{method} {_show_params(params)} failed after {self.max_retries + 1} attempts "
-            f"against {self.base_url}; last error: {last}. Check the network or raise "
-            "max_retries; with a cache_dir a re-run resumes where it stopped"
+            f"{method} {_show_params(params)} from {self.host} failed after {attempts} "
+            f"attempt{'s' if attempts != 1 else ''} in {_secs(time.monotonic() - begun)} s "
+            f"({stop}); last error: {last}. Settings: timeout={_secs(self.timeout)} s per "
+            f"attempt, deadline={'None' if self.deadline is None else _secs(self.deadline)} "
+            f"{'' if self.deadline is None else 's '}per request, max_retries="
+            f"{self.max_retries}. Check the network and base_url={self.base_url!r} (an AT "
+            "Protocol service's /xrpc/ URL); if the server is just slow, raise timeout or "
+            "deadline (or max_retries); or run offline from a filled request cache "
+            "(cache_dir=..., offline=True). With a cache_dir a re-run resumes where it stopped"
         )
 
 
@@ -416,6 +619,7 @@ class RequestCache:
         self.directory = Path(directory)
         if create:
             self.directory.mkdir(parents=True, exist_ok=True)
+            remove_stale_temp_files(self.directory, recursive=True)  # left by a killed crawl
         elif not self.directory.is_dir():
             raise FileNotFoundError(
                 f"{self.directory}: no request cache folder here; give the cache_dir a crawl "
