@@ -6,7 +6,7 @@ Defined once here and used by the trainer's rollouts, evaluation and the teachin
   explicit generator, so a seeded run draws the same actions on every call path (uniform
   noise is clamped at 1e-20 so ``log(-log(u))`` stays finite);
 * :func:`lies`: agent ``i`` lies when it states a definite guess ``a`` opposite to its own
-  belief ``b = P(Psi = 1)``, ``(b - 0.5)(a - 0.5) < 0`` (DESIGN section 5); both in the
+  belief ``b = P(Psi = 1)``, ``(b - 0.5)(a - 0.5) < 0`` (the README's "Analysis"); both in the
   agent's own frame, where a wait is never a lie and ``b = 0.5`` never is either.
 """
 

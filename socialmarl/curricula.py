@@ -1,4 +1,6 @@
-"""Training curricula (DESIGN section 4) as pure functions of training progress in [0, 1].
+"""Training curricula as pure functions of training progress in [0, 1].
+
+(The README's "Training populations" describes them.)
 
 * ``p_signal`` decays linearly from ``start`` to its target over the first ``frac`` of
   training;

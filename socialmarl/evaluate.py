@@ -1,11 +1,11 @@
-"""Roll out trained populations into a tidy record (DESIGN section 5).
+"""Roll out trained populations into a tidy record (the README's "Analysis").
 
 :func:`evaluate` plays a policy greedily or by sampling for many episodes, with or without
 other-play flips, on its training graph or another graph with the same number of agents,
 and returns an :class:`EvalRecord`: per-step outputs, beliefs, signals, truth, accuracy,
 agreement, entropy, lying, and the mean attention per edge (dense on request).
 
-Lying (DESIGN section 5): agent ``i`` lies at a step when it states a definite guess ``a``
+Lying (the README's "Analysis"): agent ``i`` lies at a step when it states a definite guess ``a``
 opposite to its own belief head ``b``, ``(b - 0.5)(a - 0.5) < 0``, both in its own frame.
 A flip maps ``b -> 1 - b`` and ``a -> 1 - a``, so the sign, and so the lying flag, is the
 same in the environment's labels.

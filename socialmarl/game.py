@@ -1,4 +1,4 @@
-"""The batched consensus and truth-finding game (DESIGN section 1), on any torch device.
+"""The batched consensus and truth-finding game (the README's "The game"), on any torch device.
 
 ``B`` environments of ``N`` agents on one :class:`~socialmarl.networks.Graph` advance
 together as tensors. Every episode a hidden truth ``Psi`` in {0, 1} is drawn per

@@ -32,7 +32,7 @@ return pandas DataFrames. Conventions (chosen where the design is silent):
   masses, 5/9 for a uniform, 1/3 for a normal; NaN with zero variance). With two groups it
   is 1 whenever they differ, so it is informative with many groups (communities); the
   per-agent ``opinion_bimodality`` uses each agent's mean stated opinion over the episode.
-* Lying (DESIGN section 5): an agent lies at a step when it states a definite guess ``a``
+* Lying (the README's "Analysis"): an agent lies at a step when it states a definite guess ``a``
   opposite to its belief ``b``, ``(b - 0.5)(a - 0.5) < 0``, both in its own frame. A flip
   maps ``b -> 1 - b`` and ``a -> 1 - a``, which leaves the product unchanged, so the rule
   gives the same answer in the environment's frame; a belief of exactly 0.5 never lies.

@@ -1,4 +1,4 @@
-"""The "local Nash" check (DESIGN section 4): can a few agents gain by deviating?
+"""The "local Nash" check (the README's "Training populations"): can a few agents gain by deviating?
 
 A trained population is frozen; a chosen subset of agents gets its own copy of the policy,
 which is retrained with PPO while everyone else keeps playing the frozen one. If the

@@ -10,8 +10,8 @@ Output codes: ``0`` and ``1`` are guesses, ``WAIT`` (2) is the wait action and `
 (3) marks a pair with no active edge in the dense view and inactive edges in
 ``edge_codes``.
 
-Other-play (DESIGN section 2): each agent of each environment has a flip bit drawn at
-reset. In its own frame a flipped agent sees signal ``1 - x``, every guess it observes
+Other-play (the README's "The game"): each agent of each environment has a flip bit drawn
+at reset. In its own frame a flipped agent sees signal ``1 - x``, every guess it observes
 swapped (0 <-> 1, wait unchanged), and the guess it picks is swapped back before it reaches
 the environment (:func:`to_env_actions`).
 """

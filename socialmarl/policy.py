@@ -1,4 +1,4 @@
-"""The attention policy (DESIGN section 3): one network shared by all agents.
+"""The attention policy (the README's "The policy"): one network shared by all agents.
 
 Every agent ``i`` attends, with one head of width ``d``, over the *active* in-neighbours
 it observes this step and over itself. A token is a learned embedding of the last output

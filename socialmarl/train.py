@@ -1,4 +1,6 @@
-"""Recurrent IPPO with parameter sharing, other-play and curricula (DESIGN sections 2-4).
+"""Recurrent IPPO with parameter sharing, other-play and curricula.
+
+(The README's "Training populations" describes the method.)
 
 One :class:`TrainConfig` holds every knob, each with a docstring. :class:`Trainer` runs the
 loop, readable top to bottom in :meth:`Trainer.train_update`:

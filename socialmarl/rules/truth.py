@@ -1,6 +1,6 @@
 """A hand-made truth seeker for the consensus game: private evidence mixed with neighbours.
 
-It plays by the game's information structure (DESIGN section 1): a hidden truth ``Psi`` in
+It plays by the game's information structure (the README's "The game"): a hidden truth ``Psi`` in
 {0, 1} per replica, a private signal ``x_i = Psi + sigma * eps_i`` fixed for the run (0.5
 for an agent without a signal), and the previous guesses of the agents it observes. So a
 lecture can run it beside learned agents and score both the same way (accuracy against
