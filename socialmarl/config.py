@@ -74,14 +74,14 @@ def save_json(path: str | os.PathLike, data: Any) -> Path:
 
 
 def load_json(path: str | os.PathLike) -> Any:
-    """Read a JSON file, naming the file in the error if it is missing or malformed."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from exc
+    """Read a UTF-8 JSON file; a missing, unreadable or malformed file is named in the error.
+
+    The same reader as the loaders' (:func:`socialmarl.networks.reading.read_json`): the
+    message gives the line and column of a syntax error and how to fix it.
+    """
+    from .networks.reading import read_json
+
+    return read_json(path)
 
 
 def field_docs(cls: type) -> dict[str, str]:

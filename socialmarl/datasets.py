@@ -15,6 +15,11 @@ The bundled sets are synthetic: drawn from documented random models, no real per
 (see ``data/README.md``). The files are looked up in ``socialmarl/data/`` (an installed wheel)
 and then in the top-level ``data/`` folder of a source checkout; the environment variable
 ``SOCIALMARL_DATA`` overrides both.
+
+A damaged bundled file (binary or non-UTF-8, truncated ``.gz``, invalid JSON, a missing
+column, a value that is not a number or out of range) raises ``ValueError`` naming the file
+and line and saying how to fix it (usually: regenerate the data); a missing file raises
+``FileNotFoundError``. Files are read through :mod:`socialmarl.networks.reading`.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from .config import load_json
 from .networks.atproto_http import PACKED_CACHE_NAME
 from .networks.bluesky import BlueskyCrawl, read_crawl
 from .networks.graph import Graph
+from .networks.reading import existing_file, open_text, parse_number, read_json, require_columns
 
 __all__ = [
     "bundled_data_dir",
@@ -125,11 +131,29 @@ def load_bluesky_sample() -> Graph:
     return load_bluesky_sample_crawl().graph
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: missing; regenerate with data/make_bundled_data.py")
-    with path.open(newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+_REGENERATE = "regenerate the bundled data with `python data/make_bundled_data.py`"
+
+
+def _read_csv(path: Path, needed: list[str]) -> list[tuple[int, dict[str, str]]]:
+    """Rows of a bundled CSV file with their line numbers, after checking its columns."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: missing; {_REGENERATE}")
+    existing_file(path, "bundled data file")
+    with open_text(path) as fh:
+        reader = csv.DictReader(fh)
+        require_columns(path, reader.fieldnames or [], needed)
+        rows = []
+        for row in reader:
+            if None in row or None in row.values():
+                more = "more" if None in row else "fewer"
+                raise ValueError(
+                    f"{path}, line {reader.line_num}: {more} fields than the "
+                    f"{len(reader.fieldnames or [])} of the header; {_REGENERATE}"
+                )
+            rows.append((reader.line_num, row))
+    if not rows:
+        raise ValueError(f"{path}: no rows below the header; {_REGENERATE}")
+    return rows
 
 
 def load_camp_sample() -> tuple[Graph, float]:
@@ -158,25 +182,47 @@ def load_camp_sample() -> tuple[Graph, float]:
     True
     """
     folder = bundled_data_dir() / "camp_sample"
-    meta = load_json(folder / "meta.json")
-    people = _read_csv(folder / "nodes.csv")
-    rows = _read_csv(folder / "pairs.csv")
+    mpath, npath, ppath = folder / "meta.json", folder / "nodes.csv", folder / "pairs.csv"
+    if not mpath.exists():
+        raise FileNotFoundError(f"{mpath}: missing; {_REGENERATE}")
+    meta = read_json(mpath, "bundled metadata file")
+    if not isinstance(meta, dict) or "r" not in meta:
+        raise ValueError(f'{mpath}: no "r" (the switching rate) in it; {_REGENERATE}')
+    r = parse_number(meta["r"], str(mpath), "r", low=0.0)
+    if r == 0:
+        raise ValueError(f"{mpath}: r = 0; the switching rate must be > 0; {_REGENERATE}")
+    people = _read_csv(npath, ["id", "household", "role", "sex", "age", "age_class"])
     n = len(people)
-    attrs: dict[str, list[Any]] = {
-        "household": [int(p["household"]) for p in people],
-        "role": [p["role"] for p in people],
-        "sex": [p["sex"] for p in people],
-        "age": [int(p["age"]) for p in people],
-        "age_class": [p["age_class"] for p in people],
-    }
-    if [int(p["id"]) for p in people] != list(range(n)):
-        raise ValueError(f"{folder / 'nodes.csv'}: ids must be 0..N-1 in order")
-    pairs = [(int(r["id1"]), int(r["id2"])) for r in rows]
-    q = [float(r["q"]) for r in rows]
-    graph = Graph.from_edges(
-        n, pairs, q, directed=False, name="camp_sample", node_attrs=attrs
-    )
-    return graph, float(meta["r"])
+    attrs: dict[str, list[Any]] = {k: [] for k in ("household", "role", "sex", "age",
+                                                   "age_class")}
+    for k, (line, p) in enumerate(people):
+        where = f"{npath}, line {line}"
+        if parse_number(p["id"], where, "id", integer=True) != k:
+            raise ValueError(f"{where}: id {p['id']!r}; ids must be 0..N-1 in order")
+        for col in ("household", "age"):
+            attrs[col].append(parse_number(p[col], where, col, integer=True, low=0))
+        for col in ("role", "sex", "age_class"):
+            attrs[col].append(p[col])
+    pairs, q = [], []
+    seen: dict[tuple[int, int], int] = {}
+    for line, row in _read_csv(ppath, ["id1", "id2", "q"]):
+        where = f"{ppath}, line {line}"
+        pairs.append(tuple(
+            parse_number(row[c], where, c, integer=True, low=0, high=n - 1)
+            for c in ("id1", "id2")
+        ))
+        a, b = pairs[-1]
+        if a == b:
+            raise ValueError(f"{where}: person {a} is paired with themselves; {_REGENERATE}")
+        if (min(a, b), max(a, b)) in seen:
+            raise ValueError(
+                f"{where}: pair {a}-{b} is listed twice (first on line "
+                f"{seen[min(a, b), max(a, b)]}); {_REGENERATE}"
+            )
+        seen[min(a, b), max(a, b)] = line
+        q.append(parse_number(row["q"], where, "q", low=0.0, high=1.0))
+    graph = Graph.from_edges(n, pairs, q, directed=False, name="camp_sample", node_attrs=attrs)
+    return graph, r
 
 
 def bluesky_crawl_cache() -> tuple[Path, dict[str, Any]]:

@@ -63,6 +63,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..config import atomic_write_bytes, load_json, save_json
+from ..files import remove_stale_temp_files
 from .atproto_http import (
     PUBLIC_APPVIEW,
     CachedClient,
@@ -73,6 +74,7 @@ from .atproto_http import (
     XrpcError,
 )
 from .graph import Graph
+from .reading import existing_file, existing_folder, file_errors, parse_number, read_text
 
 __all__ = [
     "CrawlConfig",
@@ -149,9 +151,18 @@ class CrawlConfig:
         ``limit`` per page, 1..100.
     max_pages : int
         Hard bound on pages per paginated list (a guard against endless cursors).
-    base_url, rate_limit, timeout, max_retries, backoff_base :
+    base_url, rate_limit, max_retries, backoff_base :
         Settings of the default :class:`~socialmarl.networks.atproto_http.UrllibClient`
         (ignored when you pass your own client).
+    timeout : float
+        Seconds one attempt of a request waits for the connection and each read (default
+        15 s), a setting of the default client.
+    deadline : float or None
+        Seconds after which one request, all its retries and back-offs together, gives up
+        with :class:`~socialmarl.networks.atproto_http.RequestFailedError` (default 60 s;
+        pauses the server asks for with HTTP 429 do not count; ``None``: no deadline), a
+        setting of the default client. Slow answers and retries are announced as warnings
+        on the ``socialmarl.networks.atproto_http`` logger.
 
     Examples
     --------
@@ -172,9 +183,10 @@ class CrawlConfig:
     max_pages: int = 200
     base_url: str = PUBLIC_APPVIEW
     rate_limit: float = 3.0
-    timeout: float = 30.0
+    timeout: float = 15.0
     max_retries: int = 6
     backoff_base: float = 1.0
+    deadline: float | None = 60.0
 
     def __post_init__(self) -> None:
         if isinstance(self.seeds, str):
@@ -379,8 +391,8 @@ class BlueskyCrawler:
         elif client is None:
             client = UrllibClient(
                 config.base_url, rate_limit=config.rate_limit, timeout=config.timeout,
-                max_retries=config.max_retries, backoff_base=config.backoff_base,
-                auth_token=auth_token,
+                deadline=config.deadline, max_retries=config.max_retries,
+                backoff_base=config.backoff_base, auth_token=auth_token,
             )
         elif auth_token is not None:
             raise ValueError("auth_token is for the default client; give it to your own client")
@@ -741,13 +753,22 @@ def crawl_bluesky(
         Answer every request from ``cache_dir`` and send none (see :class:`BlueskyCrawler`);
         a missing request raises :class:`~socialmarl.networks.atproto_http.CacheMissError`.
     **config :
-        Any :class:`CrawlConfig` field (``hops``, ``max_nodes``, ``max_fanout``, ...).
+        Any :class:`CrawlConfig` field (``hops``, ``max_nodes``, ``max_fanout``, ...), for
+        example ``timeout`` (seconds per attempt, default 15) and ``deadline`` (seconds per
+        request with all its retries, default 60) of the default client.
 
     Returns
     -------
     BlueskyCrawl
         ``.graph`` (weights = like importance), ``.edge_likes``, ``.meta``; write it with
         ``.write(folder)``.
+
+    Raises
+    ------
+    ~socialmarl.networks.atproto_http.RequestFailedError
+        When one request still fails after its retries or its ``deadline`` (an unreachable
+        or silent server); the message names the host, the request and the fix. While it
+        waits, slow answers and retries are announced as ``logging`` warnings.
 
     Examples
     --------
@@ -932,6 +953,7 @@ def write_crawl(
     ['a.test', 'b.test']
     """
     directory = Path(directory)
+    remove_stale_temp_files(directory)  # left by a write that was killed
     n, e = graph.num_nodes, graph.num_edges
     keys = [k for k in _NODE_COLUMNS if k in graph.node_attrs]
     keys += sorted(k for k in graph.node_attrs if k not in _NODE_COLUMNS)
@@ -980,21 +1002,15 @@ def _open_table(directory: Path, stem: str) -> tuple[Path, list[list[str]]]:
     plain, gz = directory / f"{stem}.csv", directory / f"{stem}.csv.gz"
     if plain.exists() and gz.exists():
         raise ValueError(f"{directory} holds both {plain.name} and {gz.name}; delete one")
-    if gz.exists():
-        path = gz
-        try:
-            text = gzip.decompress(gz.read_bytes()).decode("utf-8")
-        except (OSError, EOFError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{gz}: not a readable gzip CSV file ({exc})") from exc
-    elif plain.exists():
-        path = plain
-        text = plain.read_text(encoding="utf-8")
-    else:
+    if not (gz.exists() or plain.exists()):
         raise FileNotFoundError(
             f"{directory}: no {stem}.csv or {stem}.csv.gz; is this a crawl folder written by "
             "write_crawl?"
         )
-    rows = list(csv.reader(io.StringIO(text)))
+    # existing_file: a folder in its place; file_errors: not UTF-8, bad gzip, bad CSV
+    path = existing_file(gz if gz.exists() else plain, f"crawl {stem} table")
+    with file_errors(path):
+        rows = list(csv.reader(io.StringIO(read_text(path))))
     if not rows:
         raise ValueError(f"{path}: empty file, expected a header row")
     return path, rows
@@ -1030,9 +1046,11 @@ def read_crawl(directory: str | os.PathLike) -> BlueskyCrawl:
     Raises
     ------
     FileNotFoundError
-        When a file is missing.
+        When the folder or a file is missing.
     ValueError
-        On a malformed file, naming the file, line and bad value.
+        On a malformed file (binary or non-UTF-8 text, a truncated ``.gz``, a bad
+        ``meta.json`` such as a non-integer ``version``, a bad row), or when ``directory`` is
+        a file; the message names the file, the line and bad value where known, and the fix.
 
     Examples
     --------
@@ -1043,17 +1061,33 @@ def read_crawl(directory: str | os.PathLike) -> BlueskyCrawl:
     >>> c.graph.num_edges, c.graph.edge_weight.tolist(), c.edge_likes
     (2, [0.5, 1.0], None)
     """
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise FileNotFoundError(f"{directory}: no such crawl folder")
-    meta = load_json(directory / "meta.json")
+    directory = existing_folder(directory, "crawl folder", "meta.json, nodes.csv, edges.csv")
+    mpath = existing_file(directory / "meta.json", "crawl metadata file")
+    meta = load_json(mpath)  # names the file: not UTF-8, binary, not valid JSON
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         found = meta.get("format") if isinstance(meta, dict) else None
-        raise ValueError(f"{directory / 'meta.json'}: format {found!r} is not {FORMAT_NAME!r}")
-    if int(meta.get("version", 0)) > FORMAT_VERSION:
         raise ValueError(
-            f"{directory / 'meta.json'}: format version {meta['version']} is newer than this "
+            f"{mpath}: format {found!r} is not {FORMAT_NAME!r}; this is not a folder written "
+            "by write_crawl (or its meta.json was edited)"
+        )
+    version = meta.get("version", 0)
+    if isinstance(version, bool) or not isinstance(version, (int, float)) or version % 1:
+        raise ValueError(
+            f"{mpath}: format version {version!r} is not an integer; write_crawl writes "
+            f'"version": {FORMAT_VERSION}, so the file was edited or damaged: fix it or write '
+            "the folder again"
+        )
+    if version > FORMAT_VERSION:
+        raise ValueError(
+            f"{mpath}: format version {version} is newer than this "
             f"socialmarl reads ({FORMAT_VERSION}); upgrade socialmarl"
+        )
+    for key in ("num_nodes", "num_edges"):
+        if key in meta:
+            parse_number(meta[key], str(mpath), key, integer=True, low=0)
+    if not isinstance(meta.get("directed", True), bool):
+        raise ValueError(
+            f"{mpath}: directed = {meta['directed']!r} is not true or false; fix the value"
         )
     npath, nrows = _open_table(directory, "nodes")
     header = nrows[0]
@@ -1129,10 +1163,11 @@ def read_crawl(directory: str | os.PathLike) -> BlueskyCrawl:
     except ValueError as exc:
         raise ValueError(f"{epath}: {exc}") from exc
     likes_t = torch.tensor(lks, dtype=torch.int64)[order] if "likes" in eh else None
-    for key, val in (("num_nodes", graph.num_nodes), ("num_edges", graph.num_edges)):
+    for key, val, table in (("num_nodes", graph.num_nodes, npath),
+                            ("num_edges", graph.num_edges, epath)):
         if key in meta and int(meta[key]) != val:
             raise ValueError(
-                f"{directory / 'meta.json'}: {key}={meta[key]} but the CSV files hold {val}; "
-                "the folder is incomplete or was edited by hand"
+                f"{mpath}: {key}={meta[key]} but {table.name} holds {val}; the folder is "
+                "incomplete or was edited by hand: write it again"
             )
     return BlueskyCrawl(graph, likes_t, meta)

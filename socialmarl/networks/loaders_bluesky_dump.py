@@ -10,6 +10,12 @@ The reference paper weighted its 1000-user Bluesky graph by ``w_ij`` = the fract
 ``j``'s posts that ``i`` liked, normalised over ``i``'s neighbours. The dump has no likes
 between users, so :func:`load_bluesky_dump` uses the interactions it has (replies, reposts,
 quotes) as the closest public stand-in, normalised the same way.
+
+Errors: a missing folder or file raises ``FileNotFoundError``; a file given for the folder,
+a truncated or fake ``.gz``, non-UTF-8 text or a malformed row raises ``ValueError`` naming
+the file (and line) and the fix. The files are streamed once per pass with pandas; the
+translation of read errors (:func:`.reading.file_errors`) costs nothing while reading
+succeeds.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ import pandas as pd
 import torch
 
 from .graph import Graph
-from .loaders_files import _existing_file, _open_text, human_attention_weights
+from .loaders_files import human_attention_weights
+from .reading import existing_file, existing_folder, file_errors, open_text
 
 __all__ = ["load_bluesky_dump", "FOLLOWERS_FILE", "INTERACTIONS_FILE"]
 
@@ -49,15 +56,15 @@ def _is_int(tok: str) -> bool:
 
 def _find_file(folder: Path, name: str) -> Path | None:
     for cand in (name, name.removesuffix(".gz")):
-        if (folder / cand).is_file():
-            return folder / cand
+        if (folder / cand).exists():
+            return existing_file(folder / cand, "Bluesky dump file")  # a folder: NotAFileError
     return None
 
 
 def _detect_header(path: Path) -> bool:
     """A header when the first row's first two fields are known column names, or when they
     are not integers while the second row's are."""
-    with _open_text(path) as fh:
+    with open_text(path) as fh:
         first = fh.readline()
         second = fh.readline()
     if not first.strip():
@@ -77,22 +84,27 @@ def _chunks(
 ) -> Iterator[tuple[pd.DataFrame, int]]:
     """Yield (string DataFrame, file line number of its first row)."""
     has_header = _detect_header(path) if header is None else bool(header)
-    reader = pd.read_csv(
-        path, header=None, skiprows=1 if has_header else 0, dtype=str, chunksize=chunksize,
-        keep_default_na=False, skip_blank_lines=False, skipinitialspace=True,
-        on_bad_lines="error", engine="c",
-    )
     line = 2 if has_header else 1
-    try:
-        for chunk in reader:
-            yield chunk, line
-            line += len(chunk)
-    except pd.errors.ParserError as exc:
-        raise ValueError(
-            f"{path}: malformed row ({exc}); every row must have the same number of fields"
-        ) from None
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path}: the file has no data rows") from None
+    # file_errors: not UTF-8, truncated or fake .gz (raised lazily, while chunks are read)
+    with file_errors(path):
+        try:
+            reader = pd.read_csv(
+                path, header=None, skiprows=1 if has_header else 0, dtype=str,
+                chunksize=chunksize, keep_default_na=False, skip_blank_lines=False,
+                skipinitialspace=True, on_bad_lines="error", engine="c",
+            )
+            with reader:
+                for chunk in reader:
+                    yield chunk, line
+                    line += len(chunk)
+        except pd.errors.ParserError as exc:
+            raise ValueError(
+                f"{path}: malformed row ({exc}); every row must have the same number of fields"
+            ) from exc
+        except pd.errors.EmptyDataError as exc:
+            raise ValueError(
+                f"{path}: the file has no data rows; it needs rows 'u,v' below any header"
+            ) from exc
 
 
 def _check_ids(df: pd.DataFrame, cols: list[int], path: Path, line0: int) -> None:
@@ -256,9 +268,7 @@ def load_bluesky_dump(
         raise ValueError(f"num_nodes={num_nodes!r}; give an integer >= 2")
     if isinstance(hops, bool) or not isinstance(hops, (int, np.integer)) or hops < 1:
         raise ValueError(f"hops={hops!r}; give an integer >= 1")
-    base = Path(folder).expanduser()
-    if not base.is_dir():
-        raise FileNotFoundError(f"Bluesky dump folder {str(base)!r} does not exist")
+    base = existing_folder(folder, "Bluesky dump folder", FOLLOWERS_FILE)
     fpath = _find_file(base, FOLLOWERS_FILE)
     if fpath is None:
         raise FileNotFoundError(f"{str(base / FOLLOWERS_FILE)!r} does not exist")
@@ -270,7 +280,6 @@ def load_bluesky_dump(
                 f"{str(base / INTERACTIONS_FILE)!r} does not exist; pass interactions=False "
                 "for an unweighted graph"
             )
-    _existing_file(fpath, "followers file")
 
     if seed_user is None:
         deg: pd.Series | None = None

@@ -15,6 +15,11 @@ Sources
   transmission among BaYaka foragers in the Congo Basin", Science Advances (2024),
   doi:10.1126/sciadv.adj2543; data Dryad doi:10.5061/dryad.70rxwdc4t (CC0): 60 people,
   230 days of focal follows of women's foraging groups.
+
+Errors: a missing file raises ``FileNotFoundError``; any bad file (a folder, binary or
+non-UTF-8 text, a truncated ``.gz``, a missing column, a value that is not a number) raises
+``ValueError`` naming the file, and the line where it is known, and saying what to fix.
+Files are opened through :mod:`.reading`.
 """
 
 from __future__ import annotations
@@ -35,7 +40,8 @@ import torch
 from scipy.sparse.csgraph import connected_components
 
 from .graph import Graph
-from .loaders_files import _existing_file, _index_ids, _open_text
+from .loaders_files import _index_ids
+from .reading import existing_file, file_errors, open_text
 
 __all__ = [
     "load_hadza_proximity",
@@ -72,7 +78,7 @@ def _norm(h: str) -> str:
 
 def _sniff_rows(path: Path) -> list[tuple[int, list[str]]]:
     """Rows with line numbers; delimiter: comma, tab or semicolon if present, else blanks."""
-    with _open_text(path) as fh:
+    with open_text(path) as fh:
         raw = [(k, line) for k, line in enumerate(fh, start=1) if line.strip()]
     if not raw:
         raise ValueError(f"{path}: the file is empty")
@@ -81,7 +87,8 @@ def _sniff_rows(path: Path) -> list[tuple[int, list[str]]]:
     if delim is None:
         return [(k, line.split()) for k, line in raw]
     rows = csv.reader([line for _, line in raw], delimiter=delim)
-    return [(k, [c.strip() for c in row]) for (k, _), row in zip(raw, rows)]
+    with file_errors(path):  # csv.Error, e.g. a field over the size limit
+        return [(k, [c.strip() for c in row]) for (k, _), row in zip(raw, rows)]
 
 
 def _q_value(tok: str, path: Path, line: int, what: str) -> float:
@@ -201,7 +208,7 @@ def load_hadza_proximity(
     """
     if symmetrize not in ("error", "mean", "max"):
         raise ValueError(f"symmetrize={symmetrize!r}; use 'error', 'mean' or 'max'")
-    p = _existing_file(path, "Hadza proximity file")
+    p = existing_file(path, "Hadza proximity file")
     rows = _sniff_rows(p)
     header = [_norm(h) for h in rows[0][1]]
     i1, i2, iq = (_pick(header, al, role, p) for al, role in (
@@ -229,7 +236,21 @@ def load_hadza_proximity(
         a, b, n, labels = _index_ids(src, dst, line_nums, p, None)
         lo, hi, q = _symmetrize_pairs(a, b, np.asarray(qs), lines, p, symmetrize)
     else:
-        lo, hi, q, n, labels = _read_matrix(p, rows, symmetrize)
+        try:
+            lo, hi, q, n, labels = _read_matrix(p, rows, symmetrize)
+        except ValueError as exc:
+            # An edge-list header (two id columns named like "id1", "source": not a blank
+            # corner cell nor one-letter names that could be people) lacking the fraction.
+            named = (
+                i1 is not None and i2 is not None and header[0] != ""
+                and min(len(header[i1]), len(header[i2])) > 1
+            )
+            if not named:
+                raise
+            raise ValueError(
+                f"{p}, line {rows[0][0]}: the header {rows[0][1]} names two id columns but no "
+                f"fraction column; name it one of {', '.join(sorted(_QCOL))}"
+            ) from exc
     keep = q > 0
     if not keep.any():
         raise ValueError(f"{p}: every fraction is zero; the network has no edges")
@@ -394,14 +415,15 @@ def _bayaka_csv(folder: str | os.PathLike, which: str) -> tuple[Path, pd.DataFra
         base = base.parent
     if not base.exists():
         raise FileNotFoundError(f"BaYaka data folder {str(base)!r} does not exist")
-    p = _existing_file(base / fname, f"BaYaka {which} file")
-    try:
+    p = existing_file(base / fname, f"BaYaka {which} file")
+    with file_errors(p):  # not UTF-8, binary, empty, malformed rows
         df = pd.read_csv(p, dtype={c: str for c in ("id", "id1", "id2")})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ValueError(f"{p}: not a readable CSV ({exc})") from None
     missing = [c for c in cols if c not in df.columns]
     if missing:
-        raise ValueError(f"{p}, line 1: column(s) {missing} missing (found {list(df.columns)})")
+        raise ValueError(
+            f"{p}, line 1: column(s) {missing} missing (found {list(df.columns)}); it needs "
+            f"columns {', '.join(cols)}"
+        )
     if df.empty:
         raise ValueError(f"{p}: no data rows")
     for c in cols:

@@ -13,6 +13,11 @@ Read the other way it is ``j``'s measured attention to ``i``, so the edge maps t
 sender ``i``, receiver ``j`` ("``j`` attends to ``i``") with weight ``w``, and the human
 attention matrix (row = attending member) is ``human_attention[j, i] = w_ij`` normalised over
 ``j``'s in-neighbours (:func:`congress_human_attention`).
+
+Errors: a missing folder or file raises ``FileNotFoundError``; a bad file (binary or
+non-UTF-8, invalid JSON, a JSON of the wrong shape, a malformed edge line) raises
+``ValueError`` naming the file, the line where known, and the fix (files are read through
+:mod:`.reading`).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import torch
 from ..config import atomic_write_text
 from .graph import Graph
 from .loaders_files import human_attention_weights, load_edgelist
+from .reading import existing_file, read_json
 
 __all__ = [
     "SNAP_CONGRESS_URL",
@@ -179,20 +185,27 @@ def download_congress_twitter(
 
 
 def _read_members(path: Path) -> tuple[list[str], list[str], dict]:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    data = read_json(path, "Congress member file")
     if isinstance(data, list):
         if len(data) != 1 or not isinstance(data[0], dict):
-            raise ValueError(f"{path}: expected a one-element list holding a dict")
+            raise ValueError(
+                f"{path}: expected a one-element list holding a dict; use the SNAP file "
+                "(download=True fetches it)"
+            )
         data = data[0]
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a dict (or a one-element list of one)")
+        raise ValueError(
+            f"{path}: expected a dict (or a one-element list of one), found "
+            f"{type(data).__name__}; use the SNAP file (download=True fetches it)"
+        )
     for key in ("usernameList", "partyList"):
         if key not in data:
             raise ValueError(f"{path}: key {key!r} missing (found {sorted(data)})")
+        if not isinstance(data[key], list):
+            raise ValueError(
+                f"{path}: {key} = {data[key]!r:.40} is not a list; it must list one "
+                "entry per member"
+            )
     users, party = list(data["usernameList"]), list(data["partyList"])
     if not users:
         raise ValueError(f"{path}: usernameList is empty")
@@ -203,17 +216,36 @@ def _read_members(path: Path) -> tuple[list[str], list[str], dict]:
     return users, party, data
 
 
+def _json_rows(path: Path, key: str, rows: object, n: int, dtype: type) -> list[np.ndarray]:
+    """``outList`` / ``outWeight`` as one array per member, checked for shape and type."""
+    if not isinstance(rows, list) or len(rows) != n:
+        size = len(rows) if isinstance(rows, list) else type(rows).__name__
+        raise ValueError(f"{path}: {key} has {size} entries for {n} members; give one list each")
+    kind = int if dtype is np.int64 else (int, float)
+    what = "member ids" if dtype is np.int64 else "numbers"
+    out = []
+    for i, x in enumerate(rows):
+        if not isinstance(x, list) or not all(
+            isinstance(v, kind) and not isinstance(v, bool) for v in x
+        ):
+            raise ValueError(
+                f"{path}: {key}[{i}] = {x!r} is not a list of {what}; fix the file or download "
+                "it again"
+            )
+        out.append(np.asarray(x, dtype=dtype).reshape(-1))
+    return out
+
+
 def _check_against_json(graph: Graph, data: dict, path: Path) -> None:
     """The edge list and the JSON's outList/outWeight must describe the same edges."""
     if "outList" not in data or "outWeight" not in data:
         return
     n = graph.num_nodes
-    out_l, out_w = data["outList"], data["outWeight"]
-    if len(out_l) != n or len(out_w) != n:
-        raise ValueError(f"{path}: outList/outWeight have {len(out_l)} entries for {n} members")
+    out_l = _json_rows(path, "outList", data["outList"], n, np.int64)
+    out_w = _json_rows(path, "outWeight", data["outWeight"], n, np.float64)
     snd = np.concatenate([np.full(len(x), i, dtype=np.int64) for i, x in enumerate(out_l)])
-    rcv = np.concatenate([np.asarray(x, dtype=np.int64).reshape(-1) for x in out_l])
-    w = np.concatenate([np.asarray(x, dtype=np.float64).reshape(-1) for x in out_w])
+    rcv = np.concatenate(out_l)
+    w = np.concatenate(out_w)
     if len(w) != len(rcv):
         raise ValueError(f"{path}: outList and outWeight differ in length")
     order = np.argsort(rcv * n + snd, kind="stable")
@@ -301,11 +333,12 @@ def load_congress_twitter(
         if not folder.exists():
             raise FileNotFoundError(f"Congress data folder {str(folder)!r} does not exist")
     for fname in CONGRESS_FILES:
-        if not (folder / fname).is_file():
+        if not (folder / fname).exists():
             raise FileNotFoundError(
                 f"{str(folder / fname)!r} is missing; a Congress folder holds "
                 f"{' and '.join(CONGRESS_FILES)}"
             )
+        existing_file(folder / fname, "Congress data file")  # a folder: NotAFileError
     users, party, data = _read_members(folder / "congress_network_data.json")
     n = len(users)
     g = load_edgelist(

@@ -13,15 +13,14 @@ must be an integer in ``0..num_nodes-1`` and is used as it is (isolated nodes al
 Bad input never gives a silent partial graph: a missing file raises ``FileNotFoundError``;
 a malformed line, an id out of range, a NaN / negative / infinite weight, a duplicate edge
 (unless ``merge`` is given) or a file without edges raises ``ValueError`` naming the file
-and line.
+and line. Files are opened with :mod:`.reading`, so a folder, a binary or non-UTF-8 file, or
+a truncated ``.gz`` also raises ``ValueError`` naming the file and the fix.
 """
 
 from __future__ import annotations
 
 import ast
 import csv
-import gzip
-import io
 import math
 import os
 import re
@@ -34,6 +33,7 @@ import numpy as np
 import torch
 
 from .graph import Graph
+from .reading import UnreadableFileError, existing_file, file_errors, open_text
 
 __all__ = [
     "load_edgelist",
@@ -45,23 +45,7 @@ __all__ = [
 _INT_RE = re.compile(r"^[+-]?\d+$")
 
 
-# --------------------------------------------------------------------------- file helpers
-def _existing_file(path: str | os.PathLike, what: str = "file") -> Path:
-    p = Path(path).expanduser()
-    if not p.exists():
-        raise FileNotFoundError(f"{what} {str(p)!r} does not exist; check the path")
-    if p.is_dir():
-        raise IsADirectoryError(f"{what} {str(p)!r} is a folder; pass the file inside it")
-    return p
-
-
-def _open_text(path: Path) -> io.TextIOBase:
-    """Open a text file, transparently gunzipping ``*.gz``."""
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
-
-
+# --------------------------------------------------------------------------- values
 def _parse_weight(token: str, path: Path, line: int) -> float:
     """Parse one weight token, rejecting NaN, infinities and negatives with file and line."""
     tok = token.strip()
@@ -218,7 +202,7 @@ def _edgelist_rows(
     path: Path, delimiter: str | None, comments: str
 ) -> Iterator[tuple[int, str, str, str | None]]:
     """Yield ``(line, u, v, rest)`` from a whitespace- or ``delimiter``-separated edge list."""
-    with _open_text(path) as fh:
+    with open_text(path) as fh:
         for lineno, raw in enumerate(fh, start=1):
             text = raw.strip()
             if comments and comments in text:
@@ -293,7 +277,7 @@ def load_edgelist(
     >>> g.num_nodes, g.node_attrs["label"], g.edge_weight.tolist()
     (3, ['alice', 'bob', 'carol'], [0.5, 2.0])
     """
-    p = _existing_file(path, "edge-list file")
+    p = existing_file(path, "edge-list file")
     src: list[str] = []
     dst: list[str] = []
     ws: list[float] = []
@@ -386,12 +370,12 @@ def load_csv_edges(
     >>> g.node_attrs["label"], g.edge_index.tolist()
     ([1, 2, 3], [[2, 0], [0, 1]])
     """
-    p = _existing_file(path, "CSV edge file")
+    p = existing_file(path, "CSV edge file")
     src: list[str] = []
     dst: list[str] = []
     ws: list[float] = []
     lines: list[int] = []
-    with _open_text(p) as fh:
+    with open_text(p) as fh:
         reader = csv.reader(fh, delimiter=delimiter)
         header = next(reader, None)
         if header is None:
@@ -457,11 +441,17 @@ def load_graphml(
     >>> g.node_attrs["label"], g.edge_index.tolist()
     (['a', 'b'], [[0], [1]])
     """
-    p = _existing_file(path, "GraphML file")
+    p = existing_file(path, "GraphML file")
     try:
-        g = nx.read_graphml(p)
+        with file_errors(p):  # not UTF-8, truncated .gz, ...
+            g = nx.read_graphml(p)
+    except UnreadableFileError:
+        raise
     except Exception as exc:  # ElementTree.ParseError, NetworkXError, KeyError, ...
-        raise ValueError(f"{p}: not a readable GraphML file ({exc})") from None
+        raise ValueError(
+            f"{p}: not a readable GraphML file ({exc}); check that it is a complete GraphML "
+            "(XML) file, for example one written by networkx.write_graphml"
+        ) from exc
     if g.number_of_nodes() == 0:
         raise ValueError(f"{p}: the GraphML graph has no nodes")
     if g.number_of_edges() == 0:
