@@ -26,6 +26,7 @@ from socialmarl.plots import (  # noqa: E402
     plot_over_steps,
     plot_sweep,
 )
+from tests.figure_geometry import node_boxes  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -199,17 +200,6 @@ def test_network_stats_bars_equal_summary():
         plot_network_stats(s, ["graph"])
 
 
-def _node_boxes(fig, coll):
-    """Display-space bounding box of every node marker (a disc of area ``size`` points^2)."""
-    from matplotlib.transforms import Bbox
-
-    xy = coll.get_offset_transform().transform(coll.get_offsets())
-    sizes = np.broadcast_to(coll.get_sizes(), (len(xy),))
-    lw = np.broadcast_to(coll.get_linewidths(), (len(xy),))
-    r = (np.sqrt(sizes) / 2 + lw / 2) * fig.dpi / 72.0
-    return [Bbox.from_extents(x - ri, y - ri, x + ri, y + ri) for (x, y), ri in zip(xy, r)]
-
-
 @pytest.mark.parametrize(
     "graph_kw",
     [
@@ -235,7 +225,7 @@ def test_network_opinion_legend_never_covers_a_node(graph_kw):
     assert texts == ["guess 0 (12)", "guess 1 (11)", "wait (11)"]
     box = legend.get_window_extent()
     nodes = next(c for c in ax.collections if c.get_gid() == "nodes")
-    hits = [u for u, b in enumerate(_node_boxes(fig, nodes)) if b.overlaps(box)]
+    hits = [u for u, b in enumerate(node_boxes(fig, nodes)) if b.overlaps(box)]
     assert hits == [], f"the legend covers nodes {hits}"
     # outside the drawing area: entirely below the axes
     assert box.y1 <= ax.get_window_extent().y0

@@ -33,6 +33,7 @@ from socialmarl.widgets import (  # noqa: E402
     make_network,
     widget_frontend_available,
 )
+from tests.figure_geometry import node_boxes  # noqa: E402
 
 
 def _replay(graph, strategy, *, alpha, sigma, other_play, envs, steps, seed):
@@ -264,16 +265,6 @@ def test_widget_labels_are_not_cut():
     assert kids["network"].tooltip == FAMILIES["ring"]  # the long text
 
 
-def _node_boxes(fig, coll):
-    from matplotlib.transforms import Bbox
-
-    xy = coll.get_offset_transform().transform(coll.get_offsets())
-    sizes = np.broadcast_to(coll.get_sizes(), (len(xy),))
-    lw = np.broadcast_to(coll.get_linewidths(), (len(xy),))
-    r = (np.sqrt(sizes) / 2 + lw / 2) * fig.dpi / 72.0
-    return [Bbox.from_extents(x - ri, y - ri, x + ri, y + ri) for (x, y), ri in zip(xy, r)]
-
-
 @pytest.mark.parametrize("family, n", [("karate_club", 34), ("sbm", 200), ("ring", 8),
                                        ("barabasi_albert", 60)])
 def test_network_legend_covers_no_node(family, n):
@@ -284,7 +275,7 @@ def test_network_legend_covers_no_node(family, n):
     box = legend.get_window_extent()
     nodes = next(c for c in ax.collections if c.get_gid() == "nodes")
     assert len(nodes.get_offsets()) == n
-    hits = [u for u, b in enumerate(_node_boxes(fig, nodes)) if b.overlaps(box)]
+    hits = [u for u, b in enumerate(node_boxes(fig, nodes)) if b.overlaps(box)]
     assert hits == []
     assert box.y1 <= ax.get_window_extent().y0  # below the drawing
     assert fig.bbox.contains(box.x0, box.y0) and fig.bbox.contains(box.x1, box.y1)
