@@ -554,8 +554,8 @@ class Trainer:
                 _refuse_existing_run(out)  # created since the constructor checked?
         self._write_config()
         self._log_header = list(self.log_rows[0]) if self.log_rows else None
-        text = (_log_csv(self.log_rows, self._log_header, True) if self.log_rows else "")
-        if self._resumed or (out / "log.csv").exists():
+        if self._resumed:  # the checkpoint's rows, nothing after them
+            text = _log_csv(self.log_rows, self._log_header, True) if self.log_rows else ""
             atomic_write_text(out / "log.csv", text)
         self._files_ready = True
 
