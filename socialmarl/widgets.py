@@ -39,6 +39,7 @@ import torch
 from matplotlib.figure import Figure
 
 from .actions import lies, sample_actions
+from .checks import as_float, as_int
 from .game import ConsensusGame
 from .heuristics import STRATEGIES
 from .networks.generators import (
@@ -102,21 +103,6 @@ WIDGET_RANGES: dict[str, tuple[float, float, float]] = {
 }
 
 
-def _check_int(name: str, v: Any, lo: int, hi: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not (lo <= v <= hi):
-        raise ValueError(f"{name}={v!r}: need an integer in [{lo}, {hi}]")
-    return int(v)
-
-
-def _check_float(name: str, v: Any, lo: float, hi: float, what: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
-        raise ValueError(f"{name}={v!r}: need a number in [{lo}, {hi}] ({what})")
-    v = float(v)
-    if math.isnan(v) or not (lo <= v <= hi):
-        raise ValueError(f"{name}={v!r} is outside [{lo}, {hi}]; {what}")
-    return v
-
-
 def make_network(family: str, n: int = 60, *, seed: int = 0) -> Graph:
     """The explorer's network of one family (see :data:`FAMILIES`), seeded.
 
@@ -140,8 +126,8 @@ def make_network(family: str, n: int = 60, *, seed: int = 0) -> Graph:
     if family not in FAMILIES:
         raise ValueError(f"unknown network family {family!r}; choose one of {list(FAMILIES)}")
     lo, hi, _ = WIDGET_RANGES["n"]
-    n = _check_int("n", n, int(lo), int(hi))
-    seed = _check_int("seed", seed, 0, 2**31 - 1)
+    n = as_int(n, "n", minimum=int(lo), maximum=int(hi))
+    seed = as_int(seed, "seed", minimum=0, maximum=2**31 - 1)
     if family == "ring":
         return ring_graph(n, k=2)
     if family == "small_world":
@@ -313,16 +299,17 @@ def explore_game(
     >>> explore_game(alpha=2)
     Traceback (most recent call last):
     ...
-    ValueError: alpha=2.0 is outside [0.0, 1.0]; alpha weights truth (1) against conformity (0)
+    ValueError: alpha=2.0 is outside [0, 1]; alpha weights truth (1) against conformity (0)
     """
-    alpha = _check_float("alpha", alpha, 0.0, 1.0, "alpha weights truth (1) against conformity (0)")
-    sigma = _check_float("sigma", sigma, 0.0, 3.0, "sigma is the signal noise")
+    alpha = as_float(alpha, "alpha", minimum=0.0, maximum=1.0,
+                     what="alpha weights truth (1) against conformity (0)")
+    sigma = as_float(sigma, "sigma", minimum=0.0, maximum=3.0, what="sigma is the signal noise")
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {list(STRATEGIES)}")
     if not isinstance(other_play, (bool, np.bool_)):
         raise ValueError(f"other_play={other_play!r}: need True or False")
-    episodes = _check_int("episodes", episodes, 1, int(WIDGET_RANGES["episodes"][1]))
-    steps = _check_int("steps", steps, 1, int(WIDGET_RANGES["steps"][1]))
+    episodes = as_int(episodes, "episodes", minimum=1, maximum=int(WIDGET_RANGES["episodes"][1]))
+    steps = as_int(steps, "steps", minimum=1, maximum=int(WIDGET_RANGES["steps"][1]))
     graph = make_network(family, n, seed=seed)
     device = torch.device("cpu")
     allow_wait = True

@@ -150,7 +150,7 @@ def test_networks_match_their_generators():
 @pytest.mark.parametrize(
     "kw, match",
     [
-        (dict(alpha=2), r"alpha=2.0 is outside \[0.0, 1.0\]"),
+        (dict(alpha=2), r"alpha=2.0 is outside \[0, 1\]"),
         (dict(alpha=float("nan")), "alpha=nan"),
         (dict(sigma=-1), "sigma=-1.0"),
         (dict(family="lattice"), "unknown network family 'lattice'; choose one of"),
