@@ -20,9 +20,9 @@ import time
 
 import torch
 
-from socialmarl.game import ConsensusGame
+from socialmarl.game.game import ConsensusGame
 from socialmarl.networks.generators import barabasi_albert_graph
-from socialmarl.policy import AttentionPolicy
+from socialmarl.learning.policy import AttentionPolicy
 
 
 def _sync(device: torch.device) -> None:

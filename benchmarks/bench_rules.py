@@ -46,7 +46,7 @@ from typing import Any
 
 import torch
 
-from socialmarl.config import save_json
+from socialmarl.common.config_io import save_json
 from socialmarl.networks.generators import barabasi_albert_graph
 from socialmarl.rules import Deffuant, HegselmannKrause, Voter, simulate
 

@@ -22,7 +22,7 @@ import time
 import torch
 
 import socialmarl as sm
-from socialmarl.train import Trainer
+from socialmarl.learning.trainer import Trainer
 
 
 def learning(device: str, updates: int, envs: int) -> dict:

@@ -7,7 +7,7 @@ Run from anywhere (socialmarl must be importable)::
     python data/make_crawl_cache.py --check    # regenerate in a temporary folder and
                                                # compare with the shipped files
 
-The real crawler (:func:`socialmarl.networks.bluesky.crawl_bluesky`) runs against
+The real crawler (:func:`socialmarl.networks.bluesky.crawler.crawl_bluesky`) runs against
 :class:`SampleAppView`, an in-process fake of the public AppView that serves the synthetic
 accounts of the bundled ``bluesky_sample/`` (no real account, post or like: DIDs
 ``did:example:bsky-sample-NNNN``, handles on the reserved ``.invalid`` domain). Every
@@ -42,15 +42,15 @@ from typing import Any
 
 import numpy as np
 
-from socialmarl.config import save_json
-from socialmarl.networks.atproto_http import (
+from socialmarl.common.config_io import save_json
+from socialmarl.networks.bluesky.client import (
     PACKED_CACHE_NAME,
     CachedClient,
     RequestCache,
     XrpcError,
     canonical_params,
 )
-from socialmarl.networks.bluesky import BlueskyCrawl, crawl_bluesky, read_crawl
+from socialmarl.networks.bluesky.crawler import BlueskyCrawl, crawl_bluesky, read_crawl
 
 HERE = Path(__file__).resolve().parent
 FOLDER = "bluesky_crawl_cache"

@@ -23,19 +23,19 @@ __version__ = "0.1.0"
 
 # public name -> the module that defines it, grouped by part of the package
 _PARTS: dict[str, tuple[str, ...]] = {
-    # the game
-    ".game": ("ConsensusGame", "GameConfig", "StepResult"),
-    ".observation": ("Observation", "GUESS_0", "GUESS_1", "WAIT", "NO_EDGE", "flip_codes",
-                     "to_env_actions"),
-    ".heuristics": ("STRATEGIES", "always_one", "follow_signal", "play_episodes",
-                    "signal_then_majority"),
-    # graphs
-    ".networks": ("Graph", "MarkovInteraction", "markov_step_probabilities", "SOCIAL_GRAPHS",
-                  "barabasi_albert_graph", "complete_graph", "erdos_renyi_graph",
-                  "karate_club", "ring_graph", "social_graph", "stochastic_block_graph",
-                  "watts_strogatz_graph"),
+    # the game (socialmarl.game)
+    ".game.game": ("ConsensusGame", "GameConfig", "StepResult"),
+    ".game.observation": ("Observation", "GUESS_0", "GUESS_1", "WAIT", "NO_EDGE", "flip_codes",
+                          "to_env_actions"),
+    ".game.strategies": ("STRATEGIES", "always_one", "follow_signal", "play_episodes",
+                         "signal_then_majority"),
+    # networks (socialmarl.networks)
+    ".networks.graph": ("Graph",),
+    ".networks.dynamic": ("MarkovInteraction",),
+    ".networks.generators": ("SOCIAL_GRAPHS", "barabasi_albert_graph", "complete_graph",
+                             "erdos_renyi_graph", "karate_club", "ring_graph", "social_graph",
+                             "stochastic_block_graph", "watts_strogatz_graph"),
     ".networks.resolve": ("load_network", "Network"),
-    # real data
     ".networks.loaders": ("load_edgelist", "load_csv_edges", "load_graphml",
                           "human_attention_weights", "load_congress_twitter",
                           "congress_human_attention", "download_congress_twitter",
@@ -43,44 +43,50 @@ _PARTS: dict[str, tuple[str, ...]] = {
                           "load_bayaka_daily", "bayaka_daily_snapshots",
                           "bayaka_pair_covariates", "DailyInteractions", "MarkovFit",
                           "estimate_markov_interaction", "load_bluesky_dump"),
-    ".datasets": ("bundled_data_dir", "load_bluesky_sample", "load_bluesky_sample_crawl",
-                  "load_camp_sample", "real_data_dir", "bluesky_crawl_cache"),
-    ".networks.atproto_http": ("CacheMissError",),
-    ".networks.bluesky": ("crawl_bluesky", "CrawlConfig", "BlueskyCrawler", "BlueskyCrawl",
-                          "read_crawl", "write_crawl", "pseudonymise_crawl", "like_weights",
-                          "CrawlError", "AccountNotFoundError"),
-    # network statistics
+    ".networks.bundled": ("bundled_data_dir", "load_bluesky_sample", "load_bluesky_sample_crawl",
+                          "load_camp_sample", "real_data_dir", "bluesky_crawl_cache"),
+    ".networks.bluesky.client": ("CacheMissError",),
+    ".networks.bluesky.crawler": ("crawl_bluesky", "CrawlConfig", "BlueskyCrawler",
+                                  "BlueskyCrawl", "read_crawl", "write_crawl",
+                                  "pseudonymise_crawl", "like_weights", "CrawlError",
+                                  "AccountNotFoundError"),
     ".networks.stats": ("network_summary", "degree_table", "degree_distribution",
                         "reciprocity", "average_clustering", "degree_assortativity",
                         "attribute_assortativity", "path_lengths", "communities"),
-    # learning
-    ".policy": ("AttentionPolicy", "PolicyConfig", "PolicyOutput", "attention_matrix"),
-    ".train": ("Trainer", "TrainConfig", "train", "load_population", "RunExistsError",
-               "TrainingDivergedError"),
-    ".checkpoint": ("CheckpointError",),
-    ".evaluate": ("EvalRecord", "evaluate", "evaluate_run"),
-    # analysis
-    ".metrics": ("summarise", "episode_metrics", "over_steps", "sweep_table"),
-    ".importance": ("AttentionFit",),
-    ".plots": ("plot_over_steps", "plot_sweep", "plot_attention_scatter",
-               "plot_agent_correlations", "plot_attention_heatmap", "plot_network_opinions",
-               "plot_network_stats"),
-    ".widgets": ("explore_game", "game_explorer"),
-    # classic rules
+    # learning (socialmarl.learning)
+    ".learning.policy": ("AttentionPolicy", "PolicyConfig", "PolicyOutput", "attention_matrix"),
+    ".learning.trainer": ("Trainer", "TrainConfig", "train", "load_population",
+                          "RunExistsError", "TrainingDivergedError"),
+    ".learning.checkpoint": ("CheckpointError",),
+    ".learning.cpu_memory": ("retain_freed_memory",),
+    # analysis (socialmarl.analysis)
+    ".analysis.evaluation": ("EvalRecord", "evaluate", "evaluate_run"),
+    ".analysis.metrics": ("summarise", "episode_metrics", "over_steps", "sweep_table"),
+    ".analysis.importance": ("AttentionFit",),
+    ".analysis.nash": ("local_nash", "NashResult"),
+    ".analysis.plots": ("plot_over_steps", "plot_sweep", "plot_attention_scatter",
+                        "plot_agent_correlations", "plot_attention_heatmap",
+                        "plot_network_opinions", "plot_network_stats"),
+    # applications (socialmarl.apps)
+    ".apps.widgets": ("explore_game", "game_explorer"),
+    ".apps.reproduce": ("reproduce",),
+    # classic rules (socialmarl.rules)
     ".rules": ("RULES", "Voter", "QVoter", "MajorityRule", "Sznajd", "DeGroot",
                "FriedkinJohnsen", "Deffuant", "HegselmannKrause", "TruthSeeking", "make_rule",
                "score_opinions", "to_guess"),
-    # config helpers
-    ".smoke": ("smoke_test", "budget"),
-    ".cpu_memory": ("retain_freed_memory",),
-    ".config": ("atomic_write_text", "config_from_dict", "config_to_dict", "field_docs",
-                "load_json", "save_json"),
+    # notebooks' budgets, reading saved results, documenting a config
+    ".common.smoke": ("smoke_test", "budget"),
+    ".common.config_io": ("load_json", "field_docs"),
 }
 # names that differ from the attribute they stand for: name -> (module, attribute)
 _ALIASES: dict[str, tuple[str, str]] = {"simulate_rule": (".rules", "simulate")}
-# submodules reachable as attributes (``sm.metrics``, ``sm.plots`` ...)
-_SUBMODULES = ("metrics", "networks", "plots", "widgets", "importance", "rules", "nash", "cli",
-               "reproduce", "evaluate", "train", "game", "policy", "datasets", "checkpoint")
+# sub-packages and modules reachable as attributes (``sm.metrics``, ``sm.plots`` ...)
+_SUBMODULES: dict[str, str] = {
+    "common": ".common", "networks": ".networks", "game": ".game", "rules": ".rules",
+    "learning": ".learning", "analysis": ".analysis", "apps": ".apps",
+    "metrics": ".analysis.metrics", "plots": ".analysis.plots",
+    "importance": ".analysis.importance", "widgets": ".apps.widgets",
+}
 
 _WHERE: dict[str, tuple[str, str]] = {
     name: (module, name) for module, names in _PARTS.items() for name in names
@@ -96,7 +102,7 @@ def __getattr__(name: str) -> _Any:
         module, attr = _WHERE[name]
         value = getattr(_import_module(module, __name__), attr)
     elif name in _SUBMODULES:
-        value = _import_module(f".{name}", __name__)
+        value = _import_module(_SUBMODULES[name], __name__)
     else:
         raise AttributeError(f"module 'socialmarl' has no attribute {name!r}")
     globals()[name] = value
@@ -110,8 +116,8 @@ def __dir__() -> list[str]:
 class _Package(_types.ModuleType):
     """The package module: public names win over same-named submodules.
 
-    Importing a submodule binds it on its package (``socialmarl.train`` becomes the module
-    once ``socialmarl.train`` is loaded). Where a public function has its module's name
+    Importing a submodule binds it on its package (``socialmarl.learning.trainer`` becomes the module
+    once ``socialmarl.learning.trainer`` is loaded). Where a public function has its module's name
     (``sm.train``, ``sm.evaluate``) the function is bound instead, as an eager
     ``from .train import train`` would have done.
     """

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from socialmarl.datasets import real_data_dir
+from socialmarl.networks.bundled import real_data_dir
 
 
 def real_data(name: str) -> Path:

@@ -16,13 +16,13 @@ import networkx as nx
 import pytest
 import torch
 
-from socialmarl.networks.atproto_http import (
+from socialmarl.networks.bluesky.client import (
     RateLimitWaitTooLong,
     RequestCache,
     RequestFailedError,
     UrllibClient,
 )
-from socialmarl.networks.bluesky import (
+from socialmarl.networks.bluesky.crawler import (
     AccountNotFoundError,
     BlueskyCrawl,
     CrawlError,

@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from socialmarl.cli import main
+from socialmarl.apps.cli import main
 
 SMALL = ["--envs-per-alpha", "2", "--num-minibatches", "1", "--episode-length", "4",
          "--hidden", "8", "--update-epochs", "1"]
@@ -68,7 +68,7 @@ def test_reproduce_smoke_writes_the_results_folder(tmp_path, capsys):
 
 
 def test_train_keeps_cpu_memory_unless_told_not_to(tmp_path, monkeypatch):
-    import socialmarl.cpu_memory as cpu_memory
+    import socialmarl.learning.cpu_memory as cpu_memory
 
     calls = []
     monkeypatch.setattr(cpu_memory, "retain_freed_memory", lambda enable=True: calls.append(

@@ -10,8 +10,9 @@ import pytest
 import torch
 
 import socialmarl as sm
-from socialmarl.checks import as_device
-from socialmarl.cli import main
+from socialmarl.apps.cli import main
+from socialmarl.common.checks import as_device
+from socialmarl.common.config_io import config_to_dict
 
 
 @pytest.mark.parametrize("alpha", [np.float32(0.5), np.float64(0.5), torch.tensor(0.5),
@@ -21,7 +22,7 @@ def test_scalar_types_a_user_may_pass_are_accepted(alpha):
                         sigma=torch.tensor(1.0))
     assert cfg.alpha == float(alpha) and type(cfg.alpha) is float
     assert cfg.num_envs == 2 and type(cfg.num_envs) is int
-    json.dumps(sm.config_to_dict(cfg))  # plain Python values all the way
+    json.dumps(config_to_dict(cfg))  # plain Python values all the way
     game = sm.ConsensusGame(sm.ring_graph(5), num_envs=np.int64(2), alpha=alpha)
     assert torch.allclose(game.alpha, torch.full((2,), float(alpha)))
 
@@ -37,7 +38,7 @@ def test_train_config_takes_numpy_values_and_saves_plain_json():
                          num_minibatches=np.int64(2), lr=np.float32(1e-3), seed=np.int64(3))
     assert cfg.alphas == [0.0, 0.5] and cfg.envs_per_alpha == 4
     assert cfg.lr == pytest.approx(1e-3) and type(cfg.lr) is float
-    json.dumps(sm.config_to_dict(cfg))
+    json.dumps(config_to_dict(cfg))
 
 
 @pytest.mark.parametrize("kwargs,match", [

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import socialmarl as sm
-from socialmarl import cpu_memory
+from socialmarl.learning import cpu_memory
 
 glibc = pytest.mark.skipif(cpu_memory._glibc() is None,
                            reason="retain_freed_memory needs glibc (Linux); it is a no-op here")

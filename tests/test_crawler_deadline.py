@@ -18,11 +18,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from socialmarl.networks.atproto_http import RequestFailedError, UrllibClient
-from socialmarl.networks.bluesky import BlueskyCrawler, CrawlConfig, crawl_bluesky
+from socialmarl.networks.bluesky.client import RequestFailedError, UrllibClient
+from socialmarl.networks.bluesky.crawler import BlueskyCrawler, CrawlConfig, crawl_bluesky
 from tests.fake_atproto import FakeAppView, make_network
 
-LOGGER = "socialmarl.networks.atproto_http"
+LOGGER = "socialmarl.networks.bluesky.client"
 FOLLOWS = "app.bsky.graph.getFollows"
 
 

@@ -21,15 +21,20 @@ import pandas as pd
 import pytest
 import torch
 
-import socialmarl.datasets as ds
-from socialmarl.networks.atproto_http import (
+import socialmarl.networks.bundled as ds
+from socialmarl.networks.bluesky.client import (
     PACKED_CACHE_NAME,
     CachedClient,
     CacheMissError,
     OfflineClient,
     RequestCache,
 )
-from socialmarl.networks.bluesky import BlueskyCrawl, BlueskyCrawler, CrawlConfig, crawl_bluesky
+from socialmarl.networks.bluesky.crawler import (
+    BlueskyCrawl,
+    BlueskyCrawler,
+    CrawlConfig,
+    crawl_bluesky,
+)
 from tests.fake_atproto import FakeAppView, make_network
 from tests.test_bluesky_crawler import assert_matches, reference, seeds_of
 
@@ -50,7 +55,7 @@ def app(net):
 
 
 def online(app, seeds, cache_dir, hops=2) -> BlueskyCrawl:
-    from socialmarl.networks.atproto_http import UrllibClient
+    from socialmarl.networks.bluesky.client import UrllibClient
 
     client = UrllibClient(app.base_url, rate_limit=5000.0, timeout=2.0, max_retries=2,
                           backoff_base=0.001)
@@ -135,7 +140,7 @@ class _Direct:
         self.handler = _Handler
 
     def get_json(self, method, params):
-        from socialmarl.networks.atproto_http import canonical_params
+        from socialmarl.networks.bluesky.client import canonical_params
 
         grouped: dict[str, list[str]] = {}
         for k, v in canonical_params(params):

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import torch
 
-import socialmarl.datasets as ds
-from socialmarl.networks.bluesky import read_crawl, write_crawl
+import socialmarl.networks.bundled as ds
+from socialmarl.networks.bluesky.crawler import read_crawl, write_crawl
 from socialmarl.networks.dynamic import MarkovInteraction
 
 

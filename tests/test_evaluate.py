@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import socialmarl as sm
-from socialmarl.nash import MixedPolicy, local_nash
-from socialmarl.policy import AttentionPolicy
+from socialmarl.analysis.nash import MixedPolicy, local_nash
+from socialmarl.learning.policy import AttentionPolicy
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import socialmarl as sm
-from socialmarl import files
-from socialmarl.files import (
+from socialmarl.common import files
+from socialmarl.common.files import (
     append_text,
     atomic_write_bytes,
     check_writable_dir,
@@ -98,7 +98,7 @@ def test_stale_temp_files_of_dead_processes_are_removed(tmp_path):
 def test_a_killed_write_leaves_no_half_file_and_the_next_run_cleans_up(tmp_path):
     # a child process dies (os._exit) in the middle of an atomic write
     code = (
-        "import os, socialmarl.files as f\n"
+        "import os, socialmarl.common.files as f\n"
         "real = os.replace\n"
         "os.replace = lambda *a: os._exit(9)\n"
         f"f.atomic_write_bytes({str(tmp_path / 'checkpoint.pt')!r}, b'new')\n"

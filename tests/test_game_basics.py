@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import socialmarl as sm
+from socialmarl.common.config_io import config_from_dict, config_to_dict
 
 
 def rollout(game: sm.ConsensusGame, steps: int, seed: int = 0) -> list[torch.Tensor]:
@@ -152,8 +153,8 @@ def test_bad_graphs_are_named():
 
 def test_config_round_trips_through_json():
     cfg = sm.GameConfig(num_envs=2, alpha=[0.1, 0.9], experts=[0], p_perc=0.5)
-    text = json.dumps(sm.config_to_dict(cfg))
-    back = sm.config_from_dict(sm.GameConfig, json.loads(text))
+    text = json.dumps(config_to_dict(cfg))
+    back = config_from_dict(sm.GameConfig, json.loads(text))
     assert back == cfg
     with pytest.raises(ValueError, match="unknown GameConfig field"):
-        sm.config_from_dict(sm.GameConfig, {"alpah": 0.5})
+        config_from_dict(sm.GameConfig, {"alpah": 0.5})

@@ -11,7 +11,7 @@ import torch
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import spearmanr
 
-from socialmarl.importance import (
+from socialmarl.analysis.importance import (
     AttentionFit,
     edge_weights,
     in_importance,

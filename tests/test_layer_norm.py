@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from socialmarl.layer_norm import layer_norm_relu
+from socialmarl.learning._kernels.layer_norm import layer_norm_relu
 
 
 def _norm(h: int, seed: int, dtype=torch.float32) -> torch.nn.LayerNorm:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 import socialmarl as sm
-from socialmarl.train import Trainer
+from socialmarl.learning.trainer import Trainer
 
 SIGNAL_ONLY = 0.5 * (1 + math.erf(0.5 / math.sqrt(2)))  # P(x > 0.5 | Psi = 1), sigma = 1
 

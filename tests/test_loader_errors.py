@@ -29,18 +29,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import socialmarl.datasets as ds
-from socialmarl.networks.bluesky import read_crawl, write_crawl
+import socialmarl.networks.bundled as ds
+from socialmarl.networks.bluesky.crawler import read_crawl, write_crawl
 from socialmarl.networks.graph import Graph
-from socialmarl.networks.loaders_bluesky_dump import load_bluesky_dump
-from socialmarl.networks.loaders_camps import (
+from socialmarl.networks.loaders.bluesky_dump import load_bluesky_dump
+from socialmarl.networks.loaders.camps import (
     bayaka_pair_covariates,
     load_bayaka,
     load_bayaka_daily,
     load_hadza_proximity,
 )
-from socialmarl.networks.loaders_congress import load_congress_twitter
-from socialmarl.networks.loaders_files import load_csv_edges, load_edgelist, load_graphml
+from socialmarl.networks.loaders.congress import load_congress_twitter
+from socialmarl.networks.loaders.files import load_csv_edges, load_edgelist, load_graphml
 
 RANDOM_BYTES = np.random.default_rng(7).bytes(600)
 PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" + bytes(range(256)) * 2

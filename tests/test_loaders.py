@@ -23,11 +23,11 @@ import pandas as pd
 import pytest
 import torch
 
-from socialmarl.game import ConsensusGame
+from socialmarl.game.game import ConsensusGame
 from socialmarl.networks.dynamic import MarkovInteraction
 from socialmarl.networks.graph import Graph
-from socialmarl.networks.loaders_bluesky_dump import load_bluesky_dump
-from socialmarl.networks.loaders_camps import (
+from socialmarl.networks.loaders.bluesky_dump import load_bluesky_dump
+from socialmarl.networks.loaders.camps import (
     _hessian,
     _loglik,
     _markov_data,
@@ -40,12 +40,12 @@ from socialmarl.networks.loaders_camps import (
     load_bayaka_daily,
     load_hadza_proximity,
 )
-from socialmarl.networks.loaders_congress import (
+from socialmarl.networks.loaders.congress import (
     congress_human_attention,
     download_congress_twitter,
     load_congress_twitter,
 )
-from socialmarl.networks.loaders_files import (
+from socialmarl.networks.loaders.files import (
     human_attention_weights,
     load_csv_edges,
     load_edgelist,
@@ -437,7 +437,7 @@ def test_congress_download_interrupted_write_keeps_old_file(tmp_path, monkeypatc
 
 
 def test_fetch_url_uses_urlopen_with_timeout(tmp_path, monkeypatch):
-    from socialmarl.networks.loaders_congress import _fetch_url
+    from socialmarl.networks.loaders.congress import _fetch_url
 
     opener = _FakeOpener(b"body")
     monkeypatch.setattr(urllib.request, "urlopen", opener)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from socialmarl.metrics import (
+from socialmarl.analysis.metrics import (
     SUMMARY_COLUMNS,
     SWEEP_COLUMNS,
     accuracy_per_step,
@@ -420,7 +420,7 @@ def test_bad_inputs_name_the_problem():
 
 
 def test_sparse_and_gather_paths_agree_across_chunks(monkeypatch):
-    import socialmarl.metrics as mm
+    import socialmarl.analysis.metrics as mm
 
     o, _, _, _, g, groups = _random_case(11, b=9, t=4, n=8)
     ref = polarisation_per_step(o, g, groups=groups)

@@ -222,7 +222,7 @@ def test_network_summary_table():
 
 def test_summary_of_real_networks():
     root = real_data("congress_twitter").parent
-    from socialmarl.networks.loaders_congress import load_congress_twitter
+    from socialmarl.networks.loaders.congress import load_congress_twitter
 
     g = load_congress_twitter(root / "congress_twitter")
     ref = nx.read_weighted_edgelist(root / "congress_twitter" / "congress.edgelist",

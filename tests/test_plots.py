@@ -13,10 +13,9 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 
-from socialmarl.importance import AttentionFit  # noqa: E402
-from socialmarl.metrics import over_steps, summarise, sweep_table  # noqa: E402
-from socialmarl.networks.generators import erdos_renyi_graph, stochastic_block_graph  # noqa: E402
-from socialmarl.plots import (  # noqa: E402
+from socialmarl.analysis.importance import AttentionFit  # noqa: E402
+from socialmarl.analysis.metrics import over_steps, summarise, sweep_table  # noqa: E402
+from socialmarl.analysis.plots import (  # noqa: E402
     OPINION_COLOURS,
     plot_agent_correlations,
     plot_attention_heatmap,
@@ -26,6 +25,7 @@ from socialmarl.plots import (  # noqa: E402
     plot_over_steps,
     plot_sweep,
 )
+from socialmarl.networks.generators import erdos_renyi_graph, stochastic_block_graph  # noqa: E402
 from tests.figure_geometry import node_boxes  # noqa: E402
 
 

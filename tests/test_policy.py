@@ -9,18 +9,18 @@ import numpy as np
 import pytest
 import torch
 
-from socialmarl.config import config_from_dict, config_to_dict
-from socialmarl.game import ConsensusGame
-from socialmarl.networks.generators import barabasi_albert_graph, ring_graph
-from socialmarl.networks.graph import Graph
-from socialmarl.observation import NO_EDGE, Observation, to_env_actions
-from socialmarl.policy import (
+from socialmarl.common.config_io import config_from_dict, config_to_dict
+from socialmarl.game.game import ConsensusGame
+from socialmarl.game.observation import NO_EDGE, Observation, to_env_actions
+from socialmarl.learning.policy import (
     AttentionPolicy,
     PolicyConfig,
     PolicyOutput,
     agent_id_bits,
     attention_matrix,
 )
+from socialmarl.networks.generators import barabasi_albert_graph, ring_graph
+from socialmarl.networks.graph import Graph
 
 FIELDS = ("logits", "value", "belief", "belief_logit", "attention", "self_attention", "hidden")
 
@@ -502,7 +502,7 @@ def test_hand_written_gru_matches_nn_gru_and_gradcheck():
     """gru_sequence (step-wise input projection, hand-written backward) and gru_cell
     against torch.nn.GRU: same states and gradients of the input and all four
     parameters, and float64 gradchecks of the backward (T = 1 and T > 1)."""
-    from socialmarl.gru import gru_cell, gru_sequence
+    from socialmarl.learning._kernels.gru import gru_cell, gru_sequence
 
     torch.manual_seed(0)
     gru = torch.nn.GRU(6, 5).double()
@@ -548,7 +548,7 @@ def _as_gru(params):
 
 
 def test_forward_sequence_same_with_nn_gru(monkeypatch):
-    import socialmarl.policy as pol
+    import socialmarl.learning.policy as pol
 
     g = barabasi_albert_graph(10, 2, seed=5)
     game = ConsensusGame(g, num_envs=2, seed=3)

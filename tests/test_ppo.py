@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from socialmarl.ppo import compute_gae, ppo_losses
+from socialmarl.learning.ppo import compute_gae, ppo_losses
 
 
 def test_gae_matches_hand_computation():

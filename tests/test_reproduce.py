@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import socialmarl as sm
-from socialmarl.reproduce import bfs_subgraph
+from socialmarl.apps.reproduce import bfs_subgraph
 
 
 def test_bfs_subgraph_matches_networkx_and_renormalises():

@@ -19,19 +19,19 @@ import pytest
 import torch
 
 import socialmarl.networks.resolve as resolve
-from socialmarl.datasets import load_bluesky_sample, load_camp_sample
-from socialmarl.networks.bluesky import read_crawl, write_crawl
+from socialmarl.networks.bluesky.crawler import read_crawl, write_crawl
+from socialmarl.networks.bundled import load_bluesky_sample, load_camp_sample
 from socialmarl.networks.dynamic import MarkovInteraction
 from socialmarl.networks.generators import barabasi_albert_graph, social_graph
 from socialmarl.networks.graph import Graph
-from socialmarl.networks.loaders_bluesky_dump import load_bluesky_dump
-from socialmarl.networks.loaders_camps import (
+from socialmarl.networks.loaders.bluesky_dump import load_bluesky_dump
+from socialmarl.networks.loaders.camps import (
     estimate_markov_interaction,
     load_bayaka,
     load_bayaka_daily,
 )
-from socialmarl.networks.loaders_congress import load_congress_twitter
-from socialmarl.networks.loaders_files import load_csv_edges, load_edgelist, load_graphml
+from socialmarl.networks.loaders.congress import load_congress_twitter
+from socialmarl.networks.loaders.files import load_csv_edges, load_edgelist, load_graphml
 from socialmarl.networks.resolve import (
     BUILTIN_NAMES,
     NETWORK_NAMES,
@@ -43,7 +43,7 @@ from tests.real_data import real_data
 
 
 def old_resolve_graph(name: str, seed: int = 0) -> Graph:
-    """``socialmarl.cli.resolve_graph`` as it was before load_network (commit facfc66)."""
+    """``socialmarl.apps.cli.resolve_graph`` as it was before load_network (commit facfc66)."""
     if name == "bluesky_sample":
         return load_bluesky_sample()
     if name == "camp_sample":
@@ -242,7 +242,7 @@ def test_crawl_folder(tmp_path, compress):
 
 
 def test_bundled_bluesky_sample_folder_is_a_crawl():
-    from socialmarl.datasets import bundled_data_dir
+    from socialmarl.networks.bundled import bundled_data_dir
 
     net = load_network(bundled_data_dir() / "bluesky_sample")
     assert_same_graph(net.graph, load_network("bluesky_sample").graph)

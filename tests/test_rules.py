@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from socialmarl.game import ConsensusGame
+from socialmarl.game.game import ConsensusGame
 from socialmarl.networks.generators import barabasi_albert_graph, ring_graph
 from socialmarl.networks.graph import Graph
 from socialmarl.rules import (

@@ -18,9 +18,9 @@ import pytest
 import torch
 
 import socialmarl as sm
-from socialmarl.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from socialmarl.cli import main
-from socialmarl.train import RunExistsError, Trainer, TrainingDivergedError
+from socialmarl.apps.cli import main
+from socialmarl.learning.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from socialmarl.learning.trainer import RunExistsError, Trainer, TrainingDivergedError
 
 SMALL = dict(envs_per_alpha=2, num_minibatches=1, episode_length=4, hidden=8,
              update_epochs=1, progress=False)
@@ -79,7 +79,7 @@ def test_resume_after_a_stop_between_checkpoints_has_no_missing_or_duplicate_row
 
 def test_kill_9_leaves_a_log_row_per_finished_update(tmp_path):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "socialmarl.cli", "train", "--graph", "karate_club",
+    cmd = [sys.executable, "-m", "socialmarl.apps.cli", "train", "--graph", "karate_club",
            "--alphas", "1", "--num-updates", "500", "--checkpoint-every", "400",
            "--out", str(out), *CLI_SMALL]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

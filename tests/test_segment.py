@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from socialmarl.segment import (
+from socialmarl.learning._kernels.segment import (
     EdgeCSR,
     flat_segment_index,
     segment_max,

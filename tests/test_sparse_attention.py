@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from socialmarl import sparse_attention
+from socialmarl.learning._kernels import sparse_attention
+from socialmarl.learning._kernels.segment import EdgeCSR
+from socialmarl.learning._kernels.sparse_attention import AttentionLayout, softmax_aggregate
 from socialmarl.networks.graph import Graph
-from socialmarl.segment import EdgeCSR
-from socialmarl.sparse_attention import AttentionLayout, softmax_aggregate
 
 
 def random_graph(n: int, seed: int, p: float = 0.3, isolated: int = 1) -> Graph:

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import socialmarl as sm
-from socialmarl.train import TrainConfig, Trainer
+from socialmarl.learning.trainer import TrainConfig, Trainer
 
 TIMING = ["sps", "seconds"]
 

@@ -13,16 +13,9 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from socialmarl.evaluate import evaluate  # noqa: E402
-from socialmarl.game import ConsensusGame  # noqa: E402
-from socialmarl.networks.generators import (  # noqa: E402
-    karate_club,
-    ring_graph,
-    stochastic_block_graph,
-)
-from socialmarl.plots import OPINION_COLOURS  # noqa: E402
-from socialmarl.policy import AttentionPolicy  # noqa: E402
-from socialmarl.widgets import (  # noqa: E402
+from socialmarl.analysis.evaluation import evaluate  # noqa: E402
+from socialmarl.analysis.plots import OPINION_COLOURS  # noqa: E402
+from socialmarl.apps.widgets import (  # noqa: E402
     FAMILIES,
     FAMILY_LABELS,
     FIXED_SIZES,
@@ -32,6 +25,13 @@ from socialmarl.widgets import (  # noqa: E402
     game_explorer,
     make_network,
     widget_frontend_available,
+)
+from socialmarl.game.game import ConsensusGame  # noqa: E402
+from socialmarl.learning.policy import AttentionPolicy  # noqa: E402
+from socialmarl.networks.generators import (  # noqa: E402
+    karate_club,
+    ring_graph,
+    stochastic_block_graph,
 )
 from tests.figure_geometry import node_boxes  # noqa: E402
 

@@ -1,5 +1,20 @@
-"""Graphs: the one Graph type, generators and the dynamic camp interaction process."""
+"""Social networks: the one Graph type and everything that makes or reads one.
 
+* :mod:`.graph` -- :class:`Graph` (edges ``(sender j, receiver i)``: ``i`` observes ``j``);
+* :mod:`.generators` -- synthetic graphs (ring, Barabasi-Albert, social graphs, ...);
+* :mod:`.stats` -- network statistics (degrees, clustering, assortativity, communities);
+* :mod:`.dynamic` -- the camp interaction process (who interacts with whom, step by step);
+* :mod:`.loaders` -- readers for files and published data sets (Congress Twitter, BaYaka,
+  Hadza, Bluesky dumps);
+* :mod:`.bluesky` -- the Bluesky client, crawler and crawl format;
+* :mod:`.bundled` -- the small synthetic data sets that ship with socialmarl;
+* :mod:`.resolve` -- :func:`load_network`, one name or path to a network.
+
+Layer: uses :mod:`socialmarl.common` only. The graph, generators and dynamic process are
+imported with the package; the rest on first use.
+"""
+
+from ..common.lazy import lazy_names
 from .dynamic import MarkovInteraction, markov_step_probabilities
 from .generators import (
     SOCIAL_GRAPHS,
@@ -14,17 +29,23 @@ from .generators import (
 )
 from .graph import Graph
 
-__all__ = [
-    "Graph",
-    "MarkovInteraction",
-    "markov_step_probabilities",
-    "SOCIAL_GRAPHS",
-    "barabasi_albert_graph",
-    "complete_graph",
-    "erdos_renyi_graph",
-    "karate_club",
-    "ring_graph",
-    "social_graph",
-    "stochastic_block_graph",
-    "watts_strogatz_graph",
+_EAGER = [
+    "Graph", "MarkovInteraction", "markov_step_probabilities", "SOCIAL_GRAPHS",
+    "barabasi_albert_graph", "complete_graph", "erdos_renyi_graph", "karate_club",
+    "ring_graph", "social_graph", "stochastic_block_graph", "watts_strogatz_graph",
 ]
+__getattr__, __dir__, _LAZY = lazy_names(__name__, {
+    ".loaders": ("load_edgelist", "load_csv_edges", "load_graphml", "human_attention_weights",
+                 "load_congress_twitter", "congress_human_attention",
+                 "download_congress_twitter", "load_hadza_proximity", "camp_interaction_q",
+                 "load_bayaka", "load_bayaka_daily", "bayaka_daily_snapshots",
+                 "bayaka_pair_covariates", "DailyInteractions", "MarkovFit",
+                 "estimate_markov_interaction", "load_bluesky_dump"),
+    ".bundled": ("load_bluesky_sample", "load_bluesky_sample_crawl", "load_camp_sample",
+                 "bluesky_crawl_cache", "bundled_data_dir", "real_data_dir"),
+    ".resolve": ("load_network", "Network"),
+    ".stats": ("network_summary", "degree_table", "degree_distribution", "reciprocity",
+               "average_clustering", "degree_assortativity", "attribute_assortativity",
+               "path_lengths", "communities"),
+})
+__all__ = _EAGER + _LAZY

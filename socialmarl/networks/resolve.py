@@ -9,10 +9,10 @@ of three ways:
    nodes with ``m = 7`` (``ba100``, ``ba1000``, ...);
 2. a real data set by name (:data:`REAL_DATA_NAMES`): ``congress_twitter`` and ``bayaka``
    (alias ``bayaka_coforaging``, a dynamic camp), read from ``data_dir`` or from
-   :func:`socialmarl.datasets.real_data_dir`; they are never bundled (see the README,
+   :func:`socialmarl.networks.bundled.real_data_dir`; they are never bundled (see the README,
    "Getting the real data");
 3. a path: a folder recognised by its contents (a Bluesky crawl written by
-   :func:`~socialmarl.networks.bluesky.write_crawl`, a Congress Twitter folder, a BaYaka
+   :func:`~socialmarl.networks.bluesky.crawler.write_crawl`, a Congress Twitter folder, a BaYaka
    folder, a Failla-Rossetti Bluesky dump) or a file by its suffix (``.graphml``: GraphML;
    ``.csv`` / ``.csv.gz``: a CSV edge table with ``source,target`` columns; anything else:
    a whitespace-separated edge list).
@@ -165,11 +165,11 @@ class Network:
 # ------------------------------------------------------------------------------ built-ins
 def _builtin(name: str, seed: int) -> Network | None:
     if name == "bluesky_sample":
-        from ..datasets import load_bluesky_sample
+        from .bundled import load_bluesky_sample
 
         return Network(load_bluesky_sample(), None, "bundled Bluesky-like sample")
     if name == "camp_sample":
-        from ..datasets import load_camp_sample
+        from .bundled import load_camp_sample
 
         graph, r = load_camp_sample()
         return Network(graph, float(r), "bundled camp sample")
@@ -192,7 +192,7 @@ def _builtin(name: str, seed: int) -> Network | None:
 
 # ------------------------------------------------------------------------------ real data
 def _shared_places() -> str:
-    """Where :func:`socialmarl.datasets.real_data_dir` looks, in words."""
+    """Where :func:`socialmarl.networks.bundled.real_data_dir` looks, in words."""
     env = os.environ.get("SOCIALMARL_SHARED_DATA")
     if env:
         return f"$SOCIALMARL_SHARED_DATA ({env})"
@@ -204,7 +204,7 @@ def _shared_places() -> str:
 
 
 def _congress_cache() -> Path:
-    from .loaders_congress import default_cache_dir
+    from .loaders.congress import default_cache_dir
 
     return default_cache_dir() / "congress_twitter"
 
@@ -221,7 +221,7 @@ def _real_folder(key: str, data_dir: str | os.PathLike | None) -> Path:
             f"{base / info.folder}; pass the data set's folder or a folder holding "
             f"{info.folder}/. To get it, {info.how} {_README_HINT}"
         )
-    from ..datasets import real_data_dir
+    from .bundled import real_data_dir
 
     found = real_data_dir(info.folder)
     if found is not None:
@@ -240,7 +240,7 @@ def _real_folder(key: str, data_dir: str | os.PathLike | None) -> Path:
 
 
 def _load_bayaka(folder: Path, source: str) -> Network:
-    from .loaders_camps import load_bayaka, load_bayaka_daily
+    from .loaders.camps import load_bayaka, load_bayaka_daily
 
     graph = load_bayaka(folder)
     daily = load_bayaka_daily(folder)  # the same graph (same files, same include_zero)
@@ -256,7 +256,7 @@ def _load_bayaka(folder: Path, source: str) -> Network:
 def _load_real(key: str, data_dir: str | os.PathLike | None) -> Network:
     folder = _real_folder(key, data_dir)
     if key == "congress_twitter":
-        from .loaders_congress import load_congress_twitter
+        from .loaders.congress import load_congress_twitter
 
         return Network(load_congress_twitter(folder), None, f"Congress Twitter from {folder}")
     return _load_bayaka(folder, f"BaYaka co-foraging from {folder}")
@@ -292,17 +292,17 @@ _FOLDER_KINDS = (
 
 def _load_folder(d: Path, seed: int) -> Network:
     if _is_crawl(d):
-        from .bluesky import read_crawl
+        from .bluesky.crawler import read_crawl
 
         return Network(read_crawl(d).graph, None, f"Bluesky crawl {d}")
     if _is_congress(d):
-        from .loaders_congress import load_congress_twitter
+        from .loaders.congress import load_congress_twitter
 
         return Network(load_congress_twitter(d), None, f"Congress Twitter from {d}")
     if _is_bayaka(d):
         return _load_bayaka(d, f"BaYaka co-foraging from {d}")
     if _is_dump(d):
-        from .loaders_bluesky_dump import load_bluesky_dump
+        from .loaders.bluesky_dump import load_bluesky_dump
 
         weighted = any((d / f).is_file() for f in ("interactions.csv.gz", "interactions.csv"))
         graph = load_bluesky_dump(d, seed=seed, interactions=weighted)
@@ -326,7 +326,7 @@ def _load_folder(d: Path, seed: int) -> Network:
 
 
 def _load_file(p: Path) -> Network:
-    from .loaders_files import load_csv_edges, load_edgelist, load_graphml
+    from .loaders.files import load_csv_edges, load_edgelist, load_graphml
 
     low = p.name.lower()
     if low.endswith((".graphml", ".graphml.gz")):
@@ -363,7 +363,7 @@ def load_network(
         One of
 
         * a built-in name (:data:`BUILTIN_NAMES`): ``bluesky_sample``, ``camp_sample``
-          (dynamic, ``r`` from :func:`~socialmarl.datasets.load_camp_sample`),
+          (dynamic, ``r`` from :func:`~socialmarl.networks.bundled.load_camp_sample`),
           ``karate_club``, ``les_miserables`` (unweighted), ``ba<N>`` for any ``N >= 8``
           (Barabasi-Albert, ``m = 7``);
         * a real data set (:data:`REAL_DATA_NAMES`): ``congress_twitter``; ``bayaka`` or
@@ -383,7 +383,7 @@ def load_network(
     data_dir : str or PathLike, optional
         For real data set names only: the data set's own folder or a folder holding
         ``congress_twitter/`` / ``bayaka_coforaging/``. Default: look with
-        :func:`socialmarl.datasets.real_data_dir` (``$SOCIALMARL_SHARED_DATA``, then
+        :func:`socialmarl.networks.bundled.real_data_dir` (``$SOCIALMARL_SHARED_DATA``, then
         ``../shared/data`` beside the checkout) and, for Congress, in the download cache
         of ``load_congress_twitter(download=True)``.
     seed : int

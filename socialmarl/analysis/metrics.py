@@ -1,0 +1,978 @@
+"""Measurements of a population's stated opinions, with bootstrap confidence intervals.
+
+All functions take the evaluation arrays in one layout, as NumPy arrays or torch tensors:
+
+* ``outputs`` : int, shape ``(B, T, N)`` -- codes 0, 1 (guesses) and 2 (wait) stated by
+  ``N`` agents over ``T`` steps of ``B`` episodes, in the environment's labels;
+* ``truth`` : int, shape ``(B,)`` -- the hidden state ``Psi`` of each episode;
+* ``beliefs`` : float, shape ``(B, T, N)`` -- the belief head ``P(Psi = 1)``;
+* ``flips`` : bool, shape ``(B, N)`` -- the other-play flip bits of each agent;
+* a :class:`~socialmarl.networks.graph.Graph`, and optionally ``edge_active`` of shape
+  ``(B, T, E)`` aligned with ``graph.edge_index`` (edges live at each step; all by default).
+
+Per-step building blocks return NumPy arrays ``(B, T)`` or ``(B,)``; the tidy entry points
+:func:`episode_metrics`, :func:`summarise`, :func:`over_steps` and :func:`sweep_table`
+return pandas DataFrames. Conventions (chosen where the design is silent):
+
+* Accuracy counts a wait as wrong (as the game does). Agreement is the share of edges whose
+  two ends state the same definite guess; disagreement the share whose ends state opposite
+  guesses (an edge with a waiting end counts in neither, so agreement + disagreement <= 1).
+  Self loops are ignored. With no (active) edge the value is NaN.
+* Entropy is the binary entropy in bits of the share of 1s among agents that guess, and
+  1 bit when nobody guesses (the game's convention).
+* Consensus time is the first step ``t`` (0-based) from which on, up to the last step, at
+  least ``threshold`` of all ``N`` agents state one and the same guess (the same guess at
+  every step; waits count against consensus). It is NaN for an episode that never reaches
+  such a consensus; :func:`summarise` reports ``consensus_reached`` (share of episodes) and
+  ``consensus_time`` (mean over the episodes that reach it).
+* A stated opinion is 1 for guess 1, 0 for guess 0 and missing for wait. A group's mean
+  opinion averages its guessing members (NaN if none guesses). Group variance is the
+  population variance (ddof 0) across groups, each group weighted equally; the bimodality
+  coefficient is ``(skew^2 + 1) / kurtosis`` with population moments (1 for two point
+  masses, 5/9 for a uniform, 1/3 for a normal; NaN with zero variance). With two groups it
+  is 1 whenever they differ, so it is informative with many groups (communities); the
+  per-agent ``opinion_bimodality`` uses each agent's mean stated opinion over the episode.
+* Lying (the README's "Analysis"): an agent lies at a step when it states a definite guess ``a``
+  opposite to its belief ``b``, ``(b - 0.5)(a - 0.5) < 0``, both in its own frame. A flip
+  maps ``b -> 1 - b`` and ``a -> 1 - a``, which leaves the product unchanged, so the rule
+  gives the same answer in the environment's frame; a belief of exactly 0.5 never lies.
+  The lying rate of an episode is lies / definite guesses (NaN with no guess); the ever-lied
+  share is the fraction of agents that lie at least once in the episode.
+
+Confidence intervals are percentile bootstraps of the mean over episodes, seeded; when the
+episodes come from several runs (``runs``: one label per episode, e.g. the training seed) a
+two-level bootstrap resamples runs, then episodes within each chosen run.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..learning.actions import lies
+from ..networks.graph import Graph
+
+__all__ = [
+    "accuracy_per_step",
+    "edge_opinion_counts",
+    "agreement_per_step",
+    "disagreement_per_step",
+    "entropy_per_step",
+    "consensus_time",
+    "group_labels",
+    "group_opinions",
+    "bimodality_coefficient",
+    "polarisation_per_step",
+    "opinion_bimodality",
+    "lying_mask",
+    "lying_rate",
+    "ever_lied",
+    "bootstrap_ci",
+    "episode_metrics",
+    "summarise",
+    "over_steps",
+    "sweep_table",
+    "SUMMARY_COLUMNS",
+    "SWEEP_COLUMNS",
+]
+
+SUMMARY_COLUMNS = ["metric", "value", "ci_low", "ci_high", "n"]
+SWEEP_COLUMNS = ["network", "alpha", "metric", "value", "ci_low", "ci_high", "n"]
+
+_CHUNK_ELEMS = 1 << 24  # edge gathers are done in episode chunks of at most this many items
+
+
+# ---------------------------------------------------------------------------- input checks
+def _device(x: Any, device: str | torch.device | None) -> torch.device:
+    if device is not None:
+        return torch.device(device)
+    return x.device if isinstance(x, torch.Tensor) else torch.device("cpu")
+
+
+def _tensor(x: Any, name: str, device: torch.device) -> torch.Tensor:
+    try:
+        t = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be an array or tensor, got {type(x).__name__}") from err
+    return t.detach().to(device)
+
+
+def _outputs(outputs: Any, device: torch.device) -> torch.Tensor:
+    o = _tensor(outputs, "outputs", device)
+    if o.dim() != 3:
+        hint = " (for one episode pass outputs[None])" if o.dim() == 2 else ""
+        raise ValueError(
+            f"outputs has shape {tuple(o.shape)}; it must be (B, T, N) = (episodes, steps, "
+            f"agents){hint}"
+        )
+    if o.is_floating_point():
+        if not torch.equal(o, o.round()):
+            raise ValueError("outputs holds non-integer values; codes must be 0, 1 or 2 (wait)")
+    o = o.long()
+    if o.numel() and (int(o.min()) < 0 or int(o.max()) > 2):
+        bad = int(o.max()) if int(o.max()) > 2 else int(o.min())
+        raise ValueError(
+            f"outputs holds code {bad}; stated outputs must be 0, 1 or 2 (wait) -- map "
+            "'no edge' (3) or other codes away before measuring"
+        )
+    return o
+
+
+def _truth(truth: Any, b: int, device: torch.device) -> torch.Tensor:
+    t = _tensor(truth, "truth", device).reshape(-1)
+    if t.numel() != b:
+        raise ValueError(f"truth has {t.numel()} entries for {b} episodes; give one per episode")
+    if not bool(((t == 0) | (t == 1)).all()):
+        raise ValueError(f"truth holds {sorted(set(t.tolist()) - {0, 1})}; it must be 0 or 1")
+    return t.long()
+
+
+def _edges(
+    graph: Graph, o: torch.Tensor, edge_active: Any | None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor]:
+    """Senders, receivers, active mask (B, T, E') and kept-edge mask, without self loops."""
+    if not isinstance(graph, Graph):
+        raise TypeError(f"graph must be a socialmarl Graph, got {type(graph).__name__}")
+    n = o.shape[2]
+    if graph.num_nodes != n:
+        raise ValueError(
+            f"graph has {graph.num_nodes} nodes but outputs has {n} agents (last axis); "
+            "pass the graph the episodes were played on"
+        )
+    ei = graph.edge_index.to(o.device)
+    keep = ei[0] != ei[1]
+    act = None
+    if edge_active is not None:
+        act = _tensor(edge_active, "edge_active", o.device).bool()
+        want = (o.shape[0], o.shape[1], graph.num_edges)
+        if tuple(act.shape) != want:
+            raise ValueError(
+                f"edge_active has shape {tuple(act.shape)}; it must be (B, T, E) = {want}, "
+                "aligned with graph.edge_index"
+            )
+        act = act[..., keep]
+    return ei[0, keep], ei[1, keep], act, keep
+
+
+# ---------------------------------------------------------------------------- per step
+def accuracy_per_step(
+    outputs: Any, truth: Any, *, device: str | torch.device | None = None
+) -> np.ndarray:
+    """Share of agents whose stated output equals the truth, per episode and step.
+
+    A wait counts as wrong.
+
+    Parameters
+    ----------
+    outputs : array or Tensor of int, shape (B, T, N)
+        Codes 0, 1, 2 (wait).
+    truth : array or Tensor of int, shape (B,)
+    device : str or torch.device, optional
+        Where to compute (default: the device of ``outputs``).
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (B, T)
+
+    Examples
+    --------
+    >>> accuracy_per_step([[[1, 1, 0, 2]]], [1]).tolist()
+    [[0.5]]
+    """
+    dev = _device(outputs, device)
+    o = _outputs(outputs, dev)
+    t = _truth(truth, o.shape[0], dev)
+    return (o == t[:, None, None]).double().mean(2).cpu().numpy()
+
+
+def edge_opinion_counts(
+    outputs: Any,
+    graph: Graph,
+    *,
+    edge_active: Any | None = None,
+    edge_mask: Any | None = None,
+    device: str | torch.device | None = None,
+) -> dict[str, np.ndarray]:
+    """Counts of edges in agreement and disagreement, per episode and step.
+
+    Parameters
+    ----------
+    outputs : array or Tensor of int, shape (B, T, N)
+    graph : Graph
+        Edges ``j -> i`` compare the statements of sender ``j`` and receiver ``i``; self
+        loops are ignored.
+    edge_active : array or Tensor of bool, shape (B, T, E), optional
+        Which edges are live at each step (all of them by default).
+    edge_mask : array of bool, shape (E,), optional
+        Restrict to a subset of edges (e.g. the edges between two groups).
+    device : str or torch.device, optional
+
+    Returns
+    -------
+    dict of numpy.ndarray, shape (B, T)
+        ``agree`` (both ends state the same guess), ``disagree`` (opposite guesses) and
+        ``edges`` (edges counted).
+
+    Examples
+    --------
+    >>> import socialmarl as sm
+    >>> c = edge_opinion_counts([[[0, 0, 1]]], sm.complete_graph(3))
+    >>> c["agree"].tolist(), c["disagree"].tolist(), c["edges"].tolist()
+    ([[2.0]], [[4.0]], [[6.0]])
+    """
+    dev = _device(outputs, device)
+    o = _outputs(outputs, dev)
+    mask = None
+    if edge_mask is not None:
+        mask = _tensor(edge_mask, "edge_mask", dev).bool().reshape(-1)
+        if mask.numel() != graph.num_edges:
+            raise ValueError(
+                f"edge_mask has {mask.numel()} entries for {graph.num_edges} edges; give one "
+                "per edge"
+            )
+    (out,) = _edge_counts(o, graph, edge_active, [mask])
+    return out
+
+
+def _edge_counts(
+    o: torch.Tensor, graph: Graph, edge_active: Any | None, masks: list[torch.Tensor | None]
+) -> list[dict[str, np.ndarray]]:
+    """Agree / disagree / edge counts (B, T) for several edge subsets in one pass.
+
+    ``masks`` are (E,) bool over all edges (None = all edges); self loops are dropped.
+    Without ``edge_active`` the counts come from a sparse product: with ``n1[i]`` and
+    ``n0[i]`` the numbers of ``i``'s in-neighbours stating 1 and 0, the edges into ``i``
+    agree ``[o_i = 1] n1[i] + [o_i = 0] n0[i]`` times. With ``edge_active`` the two ends of
+    every edge are gathered (in episode chunks).
+    """
+    snd, rcv, act, keep = _edges(graph, o, edge_active)
+    b, t, n = o.shape
+    dev = o.device
+    m = torch.stack(
+        [torch.ones_like(keep[keep]) if mk is None else mk[keep] for mk in masks], 1
+    ).float()  # (E', K); float32 counts are exact below 2**24 edges
+    k = m.shape[1]
+    e = snd.numel()
+    agree = torch.zeros(b, t, k, dtype=torch.float64, device=dev)
+    dis = torch.zeros_like(agree)
+    if act is None:
+        edges = m.sum(0).double().expand(b, t, k)
+        ids = torch.nonzero(m.T > 0)  # (nnz, 2): mask index, edge index
+        rows = ids[:, 0] * n + rcv[ids[:, 1]]
+        a_stack = torch.sparse_coo_tensor(
+            torch.stack([rows, snd[ids[:, 1]]]), torch.ones(ids.shape[0], device=dev),
+            (k * n, n), check_invariants=True,
+        ).coalesce()
+        chunk = max(1, _CHUNK_ELEMS // max(1, t * n * k))
+        for s in range(0, b, chunk):
+            oc = o[s : s + chunk].reshape(-1, n)  # (C, N)
+            i1, i0 = (oc == 1).float(), (oc == 0).float()
+            n1 = torch.sparse.mm(a_stack, i1.T).reshape(k, n, -1)  # (K, N, C)
+            n0 = torch.sparse.mm(a_stack, i0.T).reshape(k, n, -1)
+            same = (n1 * i1.T[None] + n0 * i0.T[None]).sum(1)  # (K, C)
+            diff = (n0 * i1.T[None] + n1 * i0.T[None]).sum(1)
+            agree[s : s + chunk] = same.T.reshape(-1, t, k).double()
+            dis[s : s + chunk] = diff.T.reshape(-1, t, k).double()
+    else:
+        edges = (act.float().reshape(-1, e) @ m).reshape(b, t, k).double()
+        o8 = o.to(torch.int8)
+        chunk = max(1, _CHUNK_ELEMS // max(1, t * e))
+        for s in range(0, b, chunk):
+            oc = o8[s : s + chunk]
+            a, r = oc[..., snd], oc[..., rcv]
+            guess = (a != 2) & (r != 2) & act[s : s + chunk]
+            same = (guess & (a == r)).float().reshape(-1, e) @ m
+            diff = (guess & (a != r)).float().reshape(-1, e) @ m
+            agree[s : s + chunk] = same.reshape(-1, t, k).double()
+            dis[s : s + chunk] = diff.reshape(-1, t, k).double()
+    return [
+        {"agree": agree[..., j].cpu().numpy(), "disagree": dis[..., j].cpu().numpy(),
+         "edges": edges[..., j].cpu().numpy()}
+        for j in range(k)
+    ]
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def agreement_per_step(
+    outputs: Any,
+    graph: Graph,
+    *,
+    edge_active: Any | None = None,
+    device: str | torch.device | None = None,
+) -> np.ndarray:
+    """Share of (active) edges whose two ends state the same definite guess, shape (B, T).
+
+    NaN at a step with no active edge.
+
+    Examples
+    --------
+    >>> import socialmarl as sm
+    >>> agreement_per_step([[[1, 1, 1], [1, 1, 2]]], sm.complete_graph(3)).tolist()
+    [[1.0, 0.3333333333333333]]
+    """
+    c = edge_opinion_counts(outputs, graph, edge_active=edge_active, device=device)
+    return _ratio(c["agree"], c["edges"])
+
+
+def disagreement_per_step(
+    outputs: Any,
+    graph: Graph,
+    *,
+    edge_active: Any | None = None,
+    device: str | torch.device | None = None,
+) -> np.ndarray:
+    """Share of (active) edges whose ends state opposite guesses, shape (B, T).
+
+    Examples
+    --------
+    >>> import socialmarl as sm
+    >>> disagreement_per_step([[[0, 1]]], sm.complete_graph(2)).tolist()
+    [[1.0]]
+    """
+    c = edge_opinion_counts(outputs, graph, edge_active=edge_active, device=device)
+    return _ratio(c["disagree"], c["edges"])
+
+
+def entropy_per_step(outputs: Any, *, device: str | torch.device | None = None) -> np.ndarray:
+    """Binary entropy (bits) of the share of 1s among guessing agents, shape (B, T).
+
+    1 bit when nobody guesses, as in the game's per-step info.
+
+    Examples
+    --------
+    >>> entropy_per_step([[[0, 1, 2], [1, 1, 2], [2, 2, 2]]]).tolist()
+    [[1.0, 0.0, 1.0]]
+    """
+    dev = _device(outputs, device)
+    o = _outputs(outputs, dev)
+    n_guess = (o != 2).double().sum(2)
+    p = torch.where(n_guess > 0, (o == 1).double().sum(2) / n_guess.clamp_min(1), 0.5)
+    pc = p.clamp(1e-300, 1.0)
+    qc = (1 - p).clamp(1e-300, 1.0)
+    h = -(p * torch.log2(pc) + (1 - p) * torch.log2(qc))
+    return torch.where(h > 0, h, torch.zeros_like(h)).cpu().numpy()
+
+
+def consensus_time(
+    outputs: Any, *, threshold: float = 0.9, device: str | torch.device | None = None
+) -> np.ndarray:
+    """First step from which a ``threshold`` share of agents holds one guess to the end.
+
+    Parameters
+    ----------
+    outputs : array or Tensor of int, shape (B, T, N)
+    threshold : float in (0.5, 1]
+        Share of all ``N`` agents (waits count against it) that must state the same guess.
+    device : str or torch.device, optional
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (B,)
+        The 0-based step, or NaN for an episode that never reaches a lasting consensus.
+
+    Examples
+    --------
+    >>> consensus_time([[[0, 1], [1, 1], [1, 1]], [[0, 1], [1, 1], [0, 1]]], threshold=1.0)
+    array([ 1., nan])
+    """
+    if not (0.5 < float(threshold) <= 1.0):
+        raise ValueError(
+            f"threshold={threshold!r}; it must lie in (0.5, 1] so that at most one guess "
+            "can hold it"
+        )
+    dev = _device(outputs, device)
+    o = _outputs(outputs, dev)
+    b, t, n = o.shape
+    best = torch.full((b,), math.inf, dtype=torch.float64, device=dev)
+    steps = torch.arange(t, device=dev, dtype=torch.float64)
+    for g in (0, 1):
+        ok = (o == g).double().sum(2) >= threshold * n - 1e-9  # (B, T)
+        suffix = torch.flip(torch.cumprod(torch.flip(ok, [1]), 1), [1]).bool()
+        first = torch.where(suffix, steps, torch.full_like(steps, math.inf)).amin(1)
+        best = torch.minimum(best, first)
+    best = torch.where(torch.isinf(best), torch.full_like(best, math.nan), best)
+    return best.cpu().numpy()
+
+
+# ---------------------------------------------------------------------------- polarisation
+def group_labels(graph: Graph | None, groups: Any, num_nodes: int | None = None) -> np.ndarray:
+    """Integer group codes ``0..G-1`` (shape (N,)) from labels or a node attribute name.
+
+    Parameters
+    ----------
+    graph : Graph or None
+        Needed when ``groups`` names a node attribute (e.g. ``"party"``, ``"block"``).
+    groups : str or sequence
+        A node attribute name, or one label per agent (any hashable values).
+    num_nodes : int, optional
+        Expected number of agents (defaults to ``graph.num_nodes``).
+
+    Examples
+    --------
+    >>> group_labels(None, ["R", "D", "R"]).tolist()
+    [1, 0, 1]
+    """
+    if isinstance(groups, str):
+        if graph is None:
+            raise ValueError(f"groups={groups!r} names a node attribute; pass the graph too")
+        if groups not in graph.node_attrs:
+            raise ValueError(
+                f"the graph has no node attribute {groups!r}; available: "
+                f"{sorted(graph.node_attrs)} (or pass one label per agent)"
+            )
+        groups = graph.node_attrs[groups]
+    if isinstance(groups, torch.Tensor):
+        groups = groups.detach().cpu().numpy()
+    labels = np.asarray(list(groups) if not isinstance(groups, np.ndarray) else groups)
+    n = num_nodes if num_nodes is not None else (graph.num_nodes if graph is not None else None)
+    if labels.ndim != 1 or (n is not None and labels.shape[0] != n):
+        raise ValueError(
+            f"groups has shape {labels.shape}; give one label per agent ({n} agents)"
+        )
+    _, codes = np.unique(labels, return_inverse=True)
+    return codes.reshape(-1).astype(np.int64)
+
+
+def group_opinions(
+    outputs: Any, groups: Any, *, device: str | torch.device | None = None
+) -> np.ndarray:
+    """Mean stated opinion (share of guess 1 among guessing members) per group, (B, T, G).
+
+    NaN where no member of a group guesses. ``groups`` is one label per agent.
+
+    Examples
+    --------
+    >>> group_opinions([[[1, 1, 0, 2]]], [0, 0, 1, 1]).tolist()
+    [[[1.0, 0.0]]]
+    """
+    dev = _device(outputs, device)
+    o = _outputs(outputs, dev)
+    codes = torch.as_tensor(group_labels(None, groups, o.shape[2]), device=dev)
+    g = int(codes.max()) + 1 if codes.numel() else 0
+    onehot = torch.nn.functional.one_hot(codes, g).double()  # (N, G)
+    ones = (o == 1).double() @ onehot
+    guess = (o != 2).double() @ onehot
+    return _ratio(ones.cpu().numpy(), guess.cpu().numpy())
+
+
+def bimodality_coefficient(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Bimodality coefficient ``(skew^2 + 1) / kurtosis`` with population moments.
+
+    NaN values are ignored; the result is NaN with fewer than two values or zero variance.
+
+    Examples
+    --------
+    >>> float(bimodality_coefficient(np.array([0.0, 0.0, 1.0, 1.0])))
+    1.0
+    """
+    x = np.asarray(x, dtype=np.float64)
+    cnt = np.sum(~np.isnan(x), axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu = np.nansum(x, axis=axis, keepdims=True) / cnt
+        d = x - mu
+        m2 = np.nansum(d**2, axis=axis, keepdims=True) / cnt
+        m3 = np.nansum(d**3, axis=axis, keepdims=True) / cnt
+        m4 = np.nansum(d**4, axis=axis, keepdims=True) / cnt
+        ok = (cnt >= 2) & (m2 > 1e-12 * np.maximum(1.0, mu**2))
+        bc = np.where(ok, (m3**2 / m2**3 + 1.0) / (m4 / m2**2), np.nan)
+    return np.squeeze(bc, axis=axis)
+
+
+def _nanvar(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    cnt = np.sum(~np.isnan(x), axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu = np.nansum(x, axis=axis) / cnt
+        v = np.nansum((x - np.expand_dims(mu, axis)) ** 2, axis=axis) / cnt
+    return np.where(cnt >= 2, v, np.nan)
+
+
+def polarisation_per_step(
+    outputs: Any,
+    graph: Graph | None = None,
+    *,
+    groups: Any | None = None,
+    edge_active: Any | None = None,
+    device: str | torch.device | None = None,
+) -> dict[str, np.ndarray]:
+    """Polarisation of the stated opinions per episode and step, each of shape (B, T).
+
+    Parameters
+    ----------
+    outputs : array or Tensor of int, shape (B, T, N)
+    graph : Graph, optional
+        Needed for the edge measures and when ``groups`` names a node attribute.
+    groups : str or sequence, optional
+        Node attribute name (``"party"``, ``"block"``, ``"club"``) or one label per agent.
+    edge_active : array of bool, shape (B, T, E), optional
+    device : str or torch.device, optional
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        With a graph: ``edge_disagreement``. With groups: ``group_variance`` (variance of
+        the group means across groups), ``group_bimodality``, ``group_gap`` (largest minus
+        smallest group mean; ``|m_1 - m_0|`` for two groups). With both:
+        ``cross_disagreement`` and ``within_disagreement`` (share of cross-group and
+        within-group edges in disagreement).
+
+    Examples
+    --------
+    >>> import socialmarl as sm
+    >>> p = polarisation_per_step([[[0, 0, 1, 1]]], sm.complete_graph(4), groups=[0, 0, 1, 1])
+    >>> p["group_gap"].tolist(), p["cross_disagreement"].tolist()
+    ([[1.0]], [[1.0]])
+    """
+    o = _outputs(outputs, _device(outputs, device))
+    return _polarisation(o, graph, groups, edge_active)[0]
+
+
+def _polarisation(
+    o: torch.Tensor, graph: Graph | None, groups: Any | None, edge_active: Any | None
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
+    """Polarisation measures and the all-edge counts, with one pass over the edges."""
+    out: dict[str, np.ndarray] = {}
+    codes = None if groups is None else group_labels(graph, groups, o.shape[2])
+    counts = None
+    if graph is not None:
+        masks: list[torch.Tensor | None] = [None]
+        if codes is not None:
+            ei = graph.edge_index.cpu().numpy()
+            cross = torch.as_tensor(codes[ei[0]] != codes[ei[1]], device=o.device)
+            masks += [cross, ~cross]
+        cs = _edge_counts(o, graph, edge_active, masks)
+        counts = cs[0]
+        out["edge_disagreement"] = _ratio(counts["disagree"], counts["edges"])
+    if codes is not None:
+        m = group_opinions(o, codes)
+        out["group_variance"] = _nanvar(m, axis=-1)
+        out["group_bimodality"] = bimodality_coefficient(m, axis=-1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            gap = np.nanmax(m, axis=-1) - np.nanmin(m, axis=-1)
+        out["group_gap"] = np.where(np.sum(~np.isnan(m), -1) >= 2, gap, np.nan)
+        if graph is not None:
+            out["cross_disagreement"] = _ratio(cs[1]["disagree"], cs[1]["edges"])
+            out["within_disagreement"] = _ratio(cs[2]["disagree"], cs[2]["edges"])
+    return out, counts
+
+
+def opinion_bimodality(outputs: Any, *, device: str | torch.device | None = None) -> np.ndarray:
+    """Bimodality coefficient across agents of each agent's mean stated opinion, shape (B,).
+
+    An agent's mean opinion is its share of guess 1 among its definite guesses over the
+    episode's steps; agents that never guess are left out.
+
+    Examples
+    --------
+    >>> opinion_bimodality([[[0, 1], [0, 1]], [[0, 1], [1, 0]]]).tolist()
+    [1.0, nan]
+    """
+    dev = _device(outputs, device)
+    o = _outputs(outputs, dev)
+    ones = (o == 1).double().sum(1).cpu().numpy()
+    guess = (o != 2).double().sum(1).cpu().numpy()
+    return bimodality_coefficient(_ratio(ones, guess), axis=-1)
+
+
+# ---------------------------------------------------------------------------- lying
+def lying_mask(
+    outputs: Any,
+    beliefs: Any,
+    flips: Any | None = None,
+    *,
+    belief_frame: str = "env",
+    device: str | torch.device | None = None,
+) -> np.ndarray:
+    """Where an agent states a definite guess opposite to its own belief, (B, T, N) bool.
+
+    Both the guess and the belief are taken into the agent's own frame (swapped where its
+    flip bit is set) and the agent lies when ``(b - 0.5)(a - 0.5) < 0``. Because a flip
+    maps ``b -> 1 - b`` and ``a -> 1 - a`` the product, hence the answer, is the same in
+    the environment's frame.
+
+    Parameters
+    ----------
+    outputs : array or Tensor of int, shape (B, T, N)
+        Stated codes in the environment's labels.
+    beliefs : array or Tensor of float, shape (B, T, N)
+        ``P(Psi = 1)``, in the environment's labels (``belief_frame="env"``) or in each
+        agent's own frame (``belief_frame="agent"``, which needs ``flips``).
+    flips : array or Tensor of bool, shape (B, N), optional
+        Other-play flip bits (no flips by default).
+    belief_frame : {"env", "agent"}
+    device : str or torch.device, optional
+
+    Examples
+    --------
+    >>> lying_mask([[[1, 0, 2]]], [[[0.2, 0.2, 0.9]]]).tolist()
+    [[[True, False, False]]]
+    """
+    dev = _device(outputs, device)
+    o = _outputs(outputs, dev)
+    b = _tensor(beliefs, "beliefs", dev).double()
+    if tuple(b.shape) != tuple(o.shape):
+        raise ValueError(
+            f"beliefs has shape {tuple(b.shape)}; it must match outputs {tuple(o.shape)}"
+        )
+    if torch.isnan(b).any() or (b < 0).any() or (b > 1).any():
+        raise ValueError("beliefs must be probabilities P(Psi = 1) in [0, 1] without NaN")
+    if belief_frame not in ("env", "agent"):
+        raise ValueError(f"belief_frame={belief_frame!r}; use 'env' or 'agent'")
+    if flips is None:
+        if belief_frame == "agent":
+            raise ValueError("belief_frame='agent' needs the flips (B, N) to map beliefs")
+        f = torch.zeros(o.shape[0], o.shape[2], dtype=torch.bool, device=dev)
+    else:
+        f = _tensor(flips, "flips", dev).bool()
+        if tuple(f.shape) != (o.shape[0], o.shape[2]):
+            raise ValueError(
+                f"flips has shape {tuple(f.shape)}; it must be (B, N) = "
+                f"{(o.shape[0], o.shape[2])}"
+            )
+    fb = f[:, None, :]
+    b_own = torch.where(fb, 1.0 - b, b) if belief_frame == "env" else b
+    a_own = torch.where(fb & (o != 2), 1 - o, o)
+    return lies(a_own, b_own).cpu().numpy()
+
+
+def lying_rate(
+    outputs: Any,
+    beliefs: Any,
+    flips: Any | None = None,
+    *,
+    belief_frame: str = "env",
+    device: str | torch.device | None = None,
+) -> np.ndarray:
+    """Per episode: lies divided by definite guesses (NaN with no guess), shape (B,).
+
+    Examples
+    --------
+    >>> lying_rate([[[1, 0, 2]]], [[[0.2, 0.2, 0.9]]]).tolist()
+    [0.5]
+    """
+    lie = lying_mask(outputs, beliefs, flips, belief_frame=belief_frame, device=device)
+    guess = _outputs(outputs, torch.device("cpu")).numpy() != 2
+    return _ratio(lie.sum((1, 2)).astype(float), guess.sum((1, 2)).astype(float))
+
+
+def ever_lied(
+    outputs: Any,
+    beliefs: Any,
+    flips: Any | None = None,
+    *,
+    belief_frame: str = "env",
+    device: str | torch.device | None = None,
+) -> np.ndarray:
+    """Per episode: the share of agents that lie at least once, shape (B,).
+
+    Examples
+    --------
+    >>> ever_lied([[[1, 0], [0, 0]]], [[[0.2, 0.2], [0.2, 0.2]]]).tolist()
+    [0.5]
+    """
+    lie = lying_mask(outputs, beliefs, flips, belief_frame=belief_frame, device=device)
+    return lie.any(1).mean(1).astype(float)
+
+
+# ---------------------------------------------------------------------------- bootstrap
+def _boot_weights(
+    n: int, clusters: np.ndarray | None, n_boot: int, rng: np.random.Generator
+) -> np.ndarray:
+    """(n_boot, n) resampling counts: episodes, or runs then episodes within runs."""
+    if clusters is None:
+        return rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(np.float64)
+    uniq, inv = np.unique(clusters, return_inverse=True)
+    inv = inv.reshape(-1)
+    k = len(uniq)
+    picks = rng.multinomial(k, np.full(k, 1.0 / k), size=n_boot)  # (n_boot, k)
+    w = np.zeros((n_boot, n))
+    for c in range(k):
+        idx = np.nonzero(inv == c)[0]
+        # a run chosen m times contributes m * size draws from its episodes
+        w[:, idx] = rng.multinomial(picks[:, c] * len(idx), np.full(len(idx), 1.0 / len(idx)))
+    return w
+
+
+def bootstrap_ci(
+    values: Any,
+    *,
+    runs: Any | None = None,
+    n_boot: int = 1000,
+    ci: float = 0.95,
+    seed: int | None = 0,
+) -> pd.DataFrame:
+    """Mean over episodes with a percentile bootstrap confidence interval.
+
+    Parameters
+    ----------
+    values : array, shape (B,) or (B, K)
+        One value per episode (and per column); NaN entries are left out.
+    runs : array, shape (B,), optional
+        A run label per episode (e.g. the training seed). With several runs the bootstrap
+        resamples runs, then episodes within each chosen run.
+    n_boot : int
+        Bootstrap replicates.
+    ci : float
+        Confidence level in (0, 1).
+    seed : int, optional
+        Seed of the resampling.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per column of ``values``: ``value``, ``ci_low``, ``ci_high``, ``n`` (the
+        number of non-NaN episodes).
+
+    Examples
+    --------
+    >>> r = bootstrap_ci(np.array([1.0, 1.0, 1.0]))
+    >>> r[["value", "ci_low", "ci_high", "n"]].values.tolist()
+    [[1.0, 1.0, 1.0, 3.0]]
+    """
+    v = np.asarray(values.detach().cpu() if isinstance(values, torch.Tensor) else values,
+                   dtype=np.float64)
+    squeeze = v.ndim == 1
+    v = v[:, None] if squeeze else v
+    if v.ndim != 2 or v.shape[0] == 0:
+        raise ValueError(f"values has shape {v.shape}; give (B,) or (B, K) with B >= 1 episodes")
+    if not (0.0 < ci < 1.0):
+        raise ValueError(f"ci={ci!r}; the confidence level must lie in (0, 1)")
+    if int(n_boot) < 1:
+        raise ValueError(f"n_boot={n_boot!r}; use at least 1 replicate (1000 is typical)")
+    cl = None
+    if runs is not None:
+        cl = np.asarray(runs.detach().cpu() if isinstance(runs, torch.Tensor) else runs)
+        if cl.shape != (v.shape[0],):
+            raise ValueError(f"runs has shape {cl.shape}; give one run label per episode")
+    ok = ~np.isnan(v)
+    x = np.where(ok, v, 0.0)
+    cnt = ok.sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est = np.where(cnt > 0, x.sum(0) / np.maximum(cnt, 1), np.nan)
+        w = _boot_weights(v.shape[0], cl, int(n_boot), np.random.default_rng(seed))
+        num, den = w @ x, w @ ok.astype(np.float64)
+        reps = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    lo_q, hi_q = (1 - ci) / 2, 1 - (1 - ci) / 2
+    lo = np.full(v.shape[1], np.nan)
+    hi = np.full(v.shape[1], np.nan)
+    have = np.any(~np.isnan(reps), axis=0)
+    if have.any():
+        lo[have] = np.nanquantile(reps[:, have], lo_q, axis=0)
+        hi[have] = np.nanquantile(reps[:, have], hi_q, axis=0)
+    return pd.DataFrame({"value": est, "ci_low": lo, "ci_high": hi, "n": cnt.astype(float)})
+
+
+# ---------------------------------------------------------------------------- tidy tables
+def episode_metrics(
+    outputs: Any,
+    truth: Any,
+    graph: Graph | None = None,
+    *,
+    beliefs: Any | None = None,
+    flips: Any | None = None,
+    groups: Any | None = None,
+    edge_active: Any | None = None,
+    belief_frame: str = "env",
+    threshold: float = 0.9,
+    device: str | torch.device | None = None,
+) -> pd.DataFrame:
+    """One row per episode, one column per metric (see :func:`summarise` for the list).
+
+    Examples
+    --------
+    >>> import socialmarl as sm
+    >>> df = episode_metrics([[[1, 1], [1, 1]]], [1], sm.complete_graph(2))
+    >>> df[["accuracy_mean", "agreement_final", "consensus_time"]].values.tolist()
+    [[1.0, 1.0, 0.0]]
+    """
+    dev = _device(outputs, device)
+    o = _outputs(outputs, dev)
+    if o.shape[1] == 0:
+        raise ValueError("outputs has no steps (T = 0); nothing to measure")
+    cols: dict[str, np.ndarray] = {}
+    acc = accuracy_per_step(o, truth)
+    cols["accuracy_mean"] = acc.mean(1)
+    cols["accuracy_final"] = acc[:, -1]
+    ent = entropy_per_step(o)
+    cols["entropy_mean"] = ent.mean(1)
+    cols["entropy_final"] = ent[:, -1]
+    ct = consensus_time(o, threshold=threshold)
+    cols["consensus_reached"] = (~np.isnan(ct)).astype(float)
+    cols["consensus_time"] = ct
+    pol, c = _polarisation(o, graph, groups, edge_active)
+    if c is not None:
+        agree = _ratio(c["agree"], c["edges"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            cols["agreement_mean"] = np.nanmean(agree, 1)
+        cols["agreement_final"] = agree[:, -1]
+    for k, v in pol.items():
+        cols[f"{k}_final"] = v[:, -1]
+    cols["opinion_bimodality"] = opinion_bimodality(o)
+    if beliefs is not None:
+        cols["lying_rate"] = lying_rate(o, beliefs, flips, belief_frame=belief_frame)
+        cols["ever_lied"] = ever_lied(o, beliefs, flips, belief_frame=belief_frame)
+    df = pd.DataFrame(cols)
+    df.insert(0, "episode", np.arange(o.shape[0]))
+    return df
+
+
+def summarise(
+    outputs: Any,
+    truth: Any,
+    graph: Graph | None = None,
+    *,
+    beliefs: Any | None = None,
+    flips: Any | None = None,
+    groups: Any | None = None,
+    runs: Any | None = None,
+    edge_active: Any | None = None,
+    belief_frame: str = "env",
+    threshold: float = 0.9,
+    n_boot: int = 1000,
+    ci: float = 0.95,
+    seed: int | None = 0,
+    device: str | torch.device | None = None,
+) -> pd.DataFrame:
+    """All metrics as one tidy table with bootstrap confidence intervals over episodes.
+
+    Parameters
+    ----------
+    outputs, truth, graph, beliefs, flips, edge_active, belief_frame
+        See the module docstring; ``graph`` enables the edge metrics, ``beliefs`` lying.
+    groups : str or sequence, optional
+        Node attribute name or one label per agent, enabling the group polarisation metrics.
+    runs : sequence, optional
+        One run label (e.g. training seed) per episode: a two-level bootstrap over runs and
+        episodes. Concatenate the episodes of several runs along the first axis.
+    threshold : float
+        Consensus share for ``consensus_time``.
+    n_boot, ci, seed
+        Bootstrap replicates, confidence level and seed.
+    device : str or torch.device, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``metric, value, ci_low, ci_high, n``. Metrics: ``accuracy_mean``,
+        ``accuracy_final``, ``entropy_mean``, ``entropy_final``, ``consensus_reached``,
+        ``consensus_time`` (over episodes that reach consensus), ``opinion_bimodality``;
+        with a graph ``agreement_mean``, ``agreement_final``, ``edge_disagreement_final``;
+        with groups ``group_variance_final``, ``group_bimodality_final``,
+        ``group_gap_final`` and with both ``cross_disagreement_final``,
+        ``within_disagreement_final``; with beliefs ``lying_rate`` and ``ever_lied``.
+
+    Examples
+    --------
+    >>> import socialmarl as sm
+    >>> s = summarise([[[1, 1]], [[0, 0]]], [1, 1], sm.complete_graph(2), n_boot=200)
+    >>> s.set_index("metric").loc["accuracy_final", ["value", "n"]].tolist()
+    [0.5, 2.0]
+    """
+    ep = episode_metrics(
+        outputs, truth, graph, beliefs=beliefs, flips=flips, groups=groups,
+        edge_active=edge_active, belief_frame=belief_frame, threshold=threshold, device=device,
+    )
+    names = [c for c in ep.columns if c != "episode"]
+    res = bootstrap_ci(ep[names].to_numpy(), runs=runs, n_boot=n_boot, ci=ci, seed=seed)
+    res.insert(0, "metric", names)
+    return res[SUMMARY_COLUMNS]
+
+
+def over_steps(
+    outputs: Any,
+    truth: Any,
+    graph: Graph | None = None,
+    *,
+    groups: Any | None = None,
+    runs: Any | None = None,
+    edge_active: Any | None = None,
+    n_boot: int = 1000,
+    ci: float = 0.95,
+    seed: int | None = 0,
+    device: str | torch.device | None = None,
+) -> pd.DataFrame:
+    """Per-step metrics, mean over episodes with bootstrap CIs, as a tidy table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``step, metric, value, ci_low, ci_high, n``; metrics ``accuracy``,
+        ``entropy`` and, with a graph, ``agreement`` and ``edge_disagreement``; with groups
+        the group polarisation metrics of :func:`polarisation_per_step`.
+
+    Examples
+    --------
+    >>> import socialmarl as sm
+    >>> d = over_steps([[[2, 2], [1, 1]]], [1], sm.complete_graph(2), n_boot=50)
+    >>> d[d.metric == "agreement"].value.tolist()
+    [0.0, 1.0]
+    """
+    o = _outputs(outputs, _device(outputs, device))
+    per: dict[str, np.ndarray] = {
+        "accuracy": accuracy_per_step(o, truth),
+        "entropy": entropy_per_step(o),
+    }
+    pol, c = _polarisation(o, graph, groups, edge_active)
+    if c is not None:
+        per["agreement"] = _ratio(c["agree"], c["edges"])
+    per.update(pol)
+    frames = []
+    for name, arr in per.items():
+        r = bootstrap_ci(arr, runs=runs, n_boot=n_boot, ci=ci, seed=seed)
+        r.insert(0, "metric", name)
+        r.insert(0, "step", np.arange(arr.shape[1]))
+        frames.append(r)
+    return pd.concat(frames, ignore_index=True)
+
+
+def sweep_table(summaries: Mapping[tuple[str, float], pd.DataFrame]) -> pd.DataFrame:
+    """Stack :func:`summarise` tables of a sweep into the tidy table the sweep plot reads.
+
+    Parameters
+    ----------
+    summaries : mapping of (network, alpha) to DataFrame
+        One :func:`summarise` result per network and truth weight ``alpha``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``network, alpha, metric, value, ci_low, ci_high, n`` (``SWEEP_COLUMNS``),
+        sorted by network, metric and alpha. Conformity is ``1 - alpha``.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"metric": ["accuracy_final"], "value": [0.9], "ci_low": [0.8],
+    ...                   "ci_high": [1.0], "n": [10]})
+    >>> sweep_table({("ring", 0.5): s, ("ring", 1.0): s}).alpha.tolist()
+    [0.5, 1.0]
+    """
+    frames = []
+    for key, df in summaries.items():
+        if not (isinstance(key, Sequence) and not isinstance(key, str) and len(key) == 2):
+            raise ValueError(
+                f"sweep key {key!r}; keys must be (network, alpha) pairs like ('ring', 0.5)"
+            )
+        missing = set(SUMMARY_COLUMNS) - set(df.columns)
+        if missing:
+            raise ValueError(
+                f"summary for {key!r} lacks columns {sorted(missing)}; pass summarise() output"
+            )
+        d = df[SUMMARY_COLUMNS].copy()
+        d.insert(0, "alpha", float(key[1]))
+        d.insert(0, "network", str(key[0]))
+        frames.append(d)
+    if not frames:
+        return pd.DataFrame(columns=SWEEP_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["network", "metric", "alpha"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,607 @@
+"""The batched consensus and truth-finding game (the README's "The game"), on any torch device.
+
+``B`` environments of ``N`` agents on one :class:`~socialmarl.networks.Graph` advance
+together as tensors. Every episode a hidden truth ``Psi`` in {0, 1} is drawn per
+environment; agents receive noisy private signals, then for ``T`` steps all agents act at
+once (guess 0, guess 1, or wait) and are rewarded for being right (truth) and for agreeing
+with the neighbours they observe (conformity), weighted by ``alpha``.
+
+Conventions chosen where the design is silent (see also the README's "The game" section):
+
+* ``deg_i`` in the conformity reward counts the in-edges of ``i`` that are *active this
+  step* (after percolation and camp dynamics), whether or not those neighbours wait. An
+  agent that waits, or has no active neighbour, gets zero conformity reward.
+* Accuracy counts a wait as wrong. Agreement is the share of active edges whose two ends
+  state the same guess (wait never agrees). Entropy is the binary entropy, in bits, of the
+  share of guesses that are 1 among agents that guess (1 bit when nobody guesses).
+* The edges active at step ``t`` (percolation mask and camp interactions) are drawn when
+  the step begins and are part of the step's observation, so agents see whom they
+  interact with; rewards of step ``t`` use the same edges.
+* Self loops carry nothing (an agent always observes itself): they are dropped with a
+  warning. Agents with no in-edges play alone and earn only the truth reward.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import torch
+
+from ..common.checks import as_bool, as_device, as_float, as_int, as_probability
+from ..networks.dynamic import MarkovInteraction
+from ..networks.graph import Graph
+from .observation import GUESS_1, WAIT, Observation
+
+__all__ = ["GameConfig", "ConsensusGame", "StepResult"]
+
+
+@dataclass
+class GameConfig:
+    """Rules and sizes of the consensus game. Serialises to JSON with ``config_to_dict``."""
+
+    num_envs: int = 1
+    """Number of parallel environments ``B``."""
+    episode_length: int = 20
+    """Steps per episode ``T``; environments reset automatically after the last step."""
+    alpha: float | list[float] = 1.0
+    """Weight of the truth reward in [0, 1] (1 - alpha is conformity); one value, or one per
+    environment (a list of length ``num_envs``) to sweep alpha in one batch."""
+    sigma: float = 1.0
+    """Standard deviation of the signal noise, ``x_i = Psi + sigma * eps_i`` (>= 0)."""
+    p_signal: float = 1.0
+    """Probability that an agent receives a signal in an episode (others see 0.5)."""
+    experts: list[int] = field(default_factory=list)
+    """Ids of expert agents, who always see ``Psi`` exactly."""
+    allow_wait: bool = True
+    """Whether the wait action (code 2) is allowed."""
+    p_perc: float = 1.0
+    """Probability that each directed edge survives percolation at reset (1.0: all edges)."""
+    other_play: bool = False
+    """Draw an other-play flip bit per agent and environment at each reset."""
+    interaction_rate: float | None = None
+    """Switching rate ``r`` of the dynamic camp process; needs per-edge ``q`` on the game."""
+    reward_right: float = 0.1
+    """Truth reward for a correct guess, and conformity reward per agreeing neighbour."""
+    reward_wrong: float = -0.2
+    """Truth reward for a wrong guess, and conformity reward per disagreeing neighbour."""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first bad field and how to fix it.
+
+        Also normalises the fields to plain Python values (NumPy and one-element torch
+        scalars are accepted), so the config always serialises to JSON.
+        """
+        self.num_envs = as_int(self.num_envs, "num_envs", minimum=1)
+        self.episode_length = as_int(self.episode_length, "episode_length", minimum=1)
+        what = "alpha weights truth (1) against conformity (0)"
+        if isinstance(self.alpha, (list, tuple)) or (
+            hasattr(self.alpha, "shape") and len(getattr(self.alpha, "shape", ())) > 0
+            and _size(self.alpha) != 1
+        ):
+            alphas = [as_float(a, "alpha", minimum=0.0, maximum=1.0, what=what)
+                      for a in list(self.alpha)]
+            if len(alphas) != self.num_envs:
+                raise ValueError(
+                    f"alpha has {len(alphas)} values for num_envs={self.num_envs}; give one "
+                    "alpha or one per environment"
+                )
+            self.alpha = alphas
+        else:
+            self.alpha = as_float(self.alpha, "alpha", minimum=0.0, maximum=1.0, what=what)
+        self.sigma = as_float(self.sigma, "sigma", minimum=0.0,
+                              what="the signal noise standard deviation")
+        self.p_signal = as_probability(self.p_signal, "p_signal")
+        self.p_perc = as_probability(self.p_perc, "p_perc")
+        if not isinstance(self.experts, (list, tuple)):
+            raise ValueError(f"experts={self.experts!r}: need a list of agent ids")
+        self.experts = [as_int(e, "expert id", minimum=0) for e in self.experts]
+        self.allow_wait = as_bool(self.allow_wait, "allow_wait")
+        self.other_play = as_bool(self.other_play, "other_play")
+        if self.interaction_rate is not None:
+            self.interaction_rate = as_float(
+                self.interaction_rate, "interaction_rate", positive=True,
+                what="the switching rate of the camp process")
+        for name in ("reward_right", "reward_wrong"):
+            setattr(self, name, as_float(getattr(self, name), name))
+
+
+def _size(x: Any) -> int:
+    """Number of elements of an array-like (NumPy array or tensor)."""
+    n = x.numel() if callable(getattr(x, "numel", None)) else getattr(x, "size", 1)
+    return int(n)
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What :meth:`ConsensusGame.step` returns.
+
+    Attributes
+    ----------
+    obs : Observation
+        The next observation (of the new episode where ``done``).
+    reward : Tensor, shape (B, N)
+        ``alpha * truth + (1 - alpha) * conformity`` per agent.
+    done : Tensor, shape (B,), bool
+        Environments whose episode ended with this step (and were reset).
+    info : dict of Tensor
+        Per-environment ``accuracy``, ``entropy``, ``agreement`` (shape (B,)), the
+        ``truth`` (B,) of the episode the step belonged to, and the reward parts
+        ``truth_reward`` and ``conformity_reward`` (B, N).
+    """
+
+    obs: Observation
+    reward: torch.Tensor
+    done: torch.Tensor
+    info: dict[str, torch.Tensor]
+
+    def __iter__(self):  # allows ``obs, reward, done, info = game.step(a)``
+        return iter((self.obs, self.reward, self.done, self.info))
+
+
+class ConsensusGame:
+    """``B`` parallel consensus games of ``N`` agents on one graph.
+
+    Parameters
+    ----------
+    graph : Graph
+        Who observes whom (``edge_index`` row 0 sender, row 1 receiver).
+    config : GameConfig, optional
+        The rules; keyword arguments override its fields (``num_envs=64, alpha=0.5``).
+    q : Tensor, shape (E,), optional
+        Stationary interaction probabilities of the dynamic camp process, one per edge of
+        ``graph``; needs ``interaction_rate``.
+    device : str or torch.device
+        Where every tensor lives (``"cpu"`` or ``"cuda"``).
+    seed : int
+        Seed of the game's own random generator (truths, signals, flips, percolation,
+        interactions). Same seed, same episodes.
+    check_actions : bool
+        Validate action values in :meth:`step` (a device sync on CUDA; trainers turn it off).
+
+    Examples
+    --------
+    >>> import torch, socialmarl as sm
+    >>> game = sm.ConsensusGame(sm.karate_club(), num_envs=4, alpha=0.5, seed=0)
+    >>> obs = game.reset()
+    >>> obs.signal.shape, obs.edge_codes.shape
+    (torch.Size([4, 34]), torch.Size([4, 156]))
+    >>> guess = (obs.signal > 0.5).long()          # follow your own signal
+    >>> obs, reward, done, info = game.step(guess)
+    >>> reward.shape, info["accuracy"].shape
+    (torch.Size([4, 34]), torch.Size([4]))
+    """
+
+    def __init__(
+        self,
+        graph: Graph,
+        config: GameConfig | None = None,
+        *,
+        q: torch.Tensor | None = None,
+        device: str | torch.device = "cpu",
+        seed: int = 0,
+        check_actions: bool = True,
+        **overrides: Any,
+    ) -> None:
+        if not isinstance(graph, Graph):
+            raise TypeError(
+                f"graph must be a socialmarl Graph, got {type(graph).__name__}; convert "
+                "networkx graphs with Graph.from_networkx"
+            )
+        cfg = config if config is not None else GameConfig()
+        if overrides:
+            cfg = replace(cfg, **overrides)
+        else:
+            cfg.validate()
+        self.config = cfg
+        self.device = as_device(device)
+        if graph.has_self_loops():
+            warnings.warn(
+                "the graph has self loops; they are dropped because every agent always "
+                "observes itself",
+                stacklevel=2,
+            )
+            if q is not None:
+                q = torch.as_tensor(q)
+                q = q[(graph.senders != graph.receivers).to(q.device)]
+            graph = graph.remove_self_loops()
+        self.graph = graph.to(self.device)
+        n = graph.num_nodes
+        for e in cfg.experts:
+            if not isinstance(e, int) or not (0 <= e < n):
+                raise ValueError(f"expert id {e!r} is outside 0..{n - 1}")
+        if (q is None) != (cfg.interaction_rate is None):
+            if q is None:
+                raise ValueError(
+                    "interaction_rate (r) was given without q; pass q=<per-edge interaction "
+                    "probabilities> for the dynamic camp process, or drop interaction_rate"
+                )
+            raise ValueError(
+                "q was given without r; set interaction_rate=<switching rate > 0> as well"
+            )
+        self.interaction = (
+            MarkovInteraction(self.graph, torch.as_tensor(q).to(self.device), cfg.interaction_rate)
+            if q is not None
+            else None
+        )
+        self.check_actions = check_actions
+        self.generator = torch.Generator(device=self.device)
+        self.generator.manual_seed(int(seed))
+        # Flip bits come from their own stream, so switching other-play on or off leaves the
+        # truths, signals and edges of every episode unchanged for the same seed.
+        self.flip_generator = torch.Generator(device=self.device)
+        self.flip_generator.manual_seed(int(seed) + 0x5EED)
+        self.seed = int(seed)
+        self._build_structure()
+        self.set_alpha(cfg.alpha)
+        self.set_p_signal(cfg.p_signal)
+        self.state: dict[str, torch.Tensor] = {}
+        self._t_host: int | None = None
+
+    # ------------------------------------------------------------------ structure
+    def _build_structure(self) -> None:
+        g, dev = self.graph, self.device
+        n, e = g.num_nodes, g.num_edges
+        self.src = g.senders
+        self.dst = g.receivers
+        self.in_degree = g.in_degree().to(dev, torch.float32)
+        crow = torch.searchsorted(self.dst, torch.arange(n + 1, device=dev)).to(torch.int32)
+        self._crow, self._col = crow, self.src.to(torch.int32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self._adj = torch.sparse_csr_tensor(
+                crow, self._col, torch.ones(e, device=dev), (n, n), device=dev
+            )
+        self._bd_cache: tuple[int, torch.Tensor, torch.Tensor] | None = None
+        expert = torch.zeros(n, dtype=torch.bool, device=dev)
+        if self.config.experts:
+            expert[torch.tensor(self.config.experts, device=dev)] = True
+        self.expert_mask = expert
+
+    def _block_diag(self, b: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """CSR structure of ``b`` copies of the adjacency (for per-environment edge masks)."""
+        if self._bd_cache is None or self._bd_cache[0] != b:
+            n, e, dev = self.graph.num_nodes, self.graph.num_edges, self.device
+            offs = torch.arange(b, device=dev, dtype=torch.int64)
+            crow = (self._crow[:-1].long()[None, :] + offs[:, None] * e).reshape(-1)
+            crow = torch.cat([crow, torch.tensor([b * e], device=dev)]).to(torch.int32)
+            col = (self.src[None, :] + offs[:, None] * n).reshape(-1).to(torch.int32)
+            self._bd_cache = (b, crow, col)
+        return self._bd_cache[1], self._bd_cache[2]
+
+    @property
+    def num_envs(self) -> int:
+        """Number of environments ``B``."""
+        return self.config.num_envs
+
+    @property
+    def num_agents(self) -> int:
+        """Number of agents ``N``."""
+        return self.graph.num_nodes
+
+    @property
+    def num_actions(self) -> int:
+        """3 with the wait action, else 2."""
+        return 3 if self.config.allow_wait else 2
+
+    # ------------------------------------------------------------------ parameters
+    def set_alpha(self, alpha: float | list[float] | torch.Tensor) -> None:
+        """Set alpha: one value or one per environment (takes effect immediately)."""
+        a = torch.as_tensor(alpha, dtype=torch.float32).reshape(-1)
+        if a.numel() not in (1, self.num_envs):
+            raise ValueError(
+                f"alpha has {a.numel()} values for num_envs={self.num_envs}; give one alpha "
+                "or one per environment"
+            )
+        if torch.isnan(a).any() or (a < 0).any() or (a > 1).any():
+            raise ValueError(
+                f"alpha={a.tolist()} has values outside [0, 1]; alpha weights truth (1) "
+                "against conformity (0)"
+            )
+        self.alpha = a.expand(self.num_envs).to(self.device).contiguous()
+
+    def set_p_signal(self, p_signal: float | list[float] | torch.Tensor) -> None:
+        """Set the signal probability: one value or one per environment (next reset)."""
+        p = torch.as_tensor(p_signal, dtype=torch.float32).reshape(-1)
+        if p.numel() not in (1, self.num_envs):
+            raise ValueError(
+                f"p_signal has {p.numel()} values for num_envs={self.num_envs}; give one "
+                "value or one per environment"
+            )
+        if torch.isnan(p).any() or (p < 0).any() or (p > 1).any():
+            raise ValueError(
+                f"p_signal={p.tolist()} is not a probability; choose values in [0, 1]"
+            )
+        self.p_signal = p.expand(self.num_envs).to(self.device).contiguous()
+
+    def set_params(self, **params: Any) -> None:
+        """Change ``p_signal``, ``p_perc``, ``sigma`` or ``alpha`` (curricula); validated.
+
+        Signal and percolation changes take effect at the next reset of each environment.
+
+        Examples
+        --------
+        >>> import socialmarl as sm
+        >>> game = sm.ConsensusGame(sm.ring_graph(5))
+        >>> game.set_params(p_perc=0.5)
+        >>> game.set_params(p_perc=1.5)
+        Traceback (most recent call last):
+        ...
+        ValueError: p_perc=1.5 is not a probability; choose a value in [0, 1]
+        """
+        allowed = {"p_signal", "p_perc", "sigma", "alpha"}
+        bad = set(params) - allowed
+        if bad:
+            raise ValueError(
+                f"cannot change {sorted(bad)} after construction; allowed: {sorted(allowed)}"
+            )
+        alpha = params.pop("alpha", None)
+        p_signal = params.pop("p_signal", None)
+        if params:
+            self.config = replace(self.config, **params)
+        if alpha is not None:
+            self.set_alpha(alpha)
+        if p_signal is not None:
+            self.set_p_signal(p_signal)
+
+    # ------------------------------------------------------------------ episodes
+    def _draw_episode(self, b: int) -> dict[str, torch.Tensor]:
+        cfg, gen, dev = self.config, self.generator, self.device
+        n, e = self.num_agents, self.graph.num_edges
+        truth = torch.randint(0, 2, (b,), generator=gen, device=dev)
+        eps = torch.randn(b, n, generator=gen, device=dev)
+        has = torch.rand(b, n, generator=gen, device=dev) < self.p_signal[:, None]
+        tf = truth.to(torch.float32)[:, None]
+        signal = torch.where(has, tf + cfg.sigma * eps, torch.full_like(eps, 0.5))
+        signal = torch.where(self.expert_mask, tf.expand(b, n), signal)
+        if cfg.other_play:
+            flips = torch.rand(b, n, generator=self.flip_generator, device=dev) < 0.5
+        else:
+            flips = torch.zeros(b, n, dtype=torch.bool, device=dev)
+        ep = {
+            "truth": truth,
+            "signal": signal,
+            "flips": flips,
+            "own_output": torch.full((b, n), WAIT, dtype=torch.long, device=dev),
+            "t": torch.zeros(b, dtype=torch.long, device=dev),
+        }
+        if cfg.p_perc < 1.0:
+            ep["perc"] = torch.rand(b, e, generator=gen, device=dev) < cfg.p_perc
+        if self.interaction is not None:
+            ep["markov"] = self.interaction.initial_state(b, gen)
+        return ep
+
+    def _advance_edges(self) -> None:
+        """Draw the edges active in the step about to be played."""
+        s = self.state
+        active = s.get("perc")
+        if self.interaction is not None:
+            s["markov"], pair_active = self.interaction.step(s["markov"], self.generator)
+            dyn = self.interaction.edge_mask(pair_active)
+            active = dyn if active is None else active & dyn
+        if active is None:
+            s.pop("edge_active", None)
+        else:
+            s["edge_active"] = active
+
+    def reset(self, mask: torch.Tensor | None = None) -> Observation:
+        """Start new episodes in all environments, or in those where ``mask`` (B,) is true.
+
+        Returns the observation of step 0 (every previous output reads ``WAIT``).
+        """
+        b = self.num_envs
+        if mask is None or not self.state:
+            if mask is not None and not self.state:
+                mask = None
+            self.state = self._draw_episode(b)
+            self._t_host = 0
+        else:
+            mask = torch.as_tensor(mask, dtype=torch.bool, device=self.device).reshape(-1)
+            if mask.numel() != b:
+                raise ValueError(f"reset mask has {mask.numel()} entries for {b} environments")
+            new = self._draw_episode(b)
+            for k, v in new.items():
+                m = mask.view(-1, *([1] * (v.dim() - 1)))
+                self.state[k] = torch.where(m, v, self.state[k])
+            self._t_host = None
+        self._advance_edges()
+        return self.observation()
+
+    def observation(self) -> Observation:
+        """The current observation (environment frame)."""
+        s = self.state
+        if not s:
+            raise RuntimeError("call reset() before observation() or step()")
+        return Observation(
+            signal=s["signal"],
+            own_output=s["own_output"],
+            edge_active=s.get("edge_active"),
+            t=s["t"],
+            flips=s["flips"],
+            edge_index=self.graph.edge_index,
+        )
+
+    @property
+    def truth(self) -> torch.Tensor:
+        """``(B,)`` hidden truth of the current episodes."""
+        return self.state["truth"]
+
+    # ------------------------------------------------------------------ dynamics
+    def _validate_actions(self, actions: torch.Tensor) -> torch.Tensor:
+        if not isinstance(actions, torch.Tensor):
+            actions = torch.as_tensor(actions)
+        shape = (self.num_envs, self.num_agents)
+        if tuple(actions.shape) != shape:
+            raise ValueError(
+                f"actions have shape {tuple(actions.shape)}; expected (num_envs, num_agents) = "
+                f"{shape}"
+            )
+        if actions.is_floating_point() or actions.dtype == torch.bool:
+            raise TypeError(f"actions must be integer codes, got dtype {actions.dtype}")
+        if actions.device != self.device:
+            actions = actions.to(self.device)
+        if self.check_actions:
+            hi = self.num_actions - 1
+            if bool(((actions < 0) | (actions > hi)).any()):
+                bad = actions[(actions < 0) | (actions > hi)][0].item()
+                allowed = "0, 1 or 2 (wait)" if self.config.allow_wait else "0 or 1 (wait is off)"
+                raise ValueError(f"action {bad} is not allowed; actions must be {allowed}")
+        return actions.long()
+
+    def _neighbour_sums(self, x: torch.Tensor, active: torch.Tensor | None) -> torch.Tensor:
+        """``(B, N, C)`` sums of ``x`` (B, N, C) over each agent's active in-edges."""
+        b, n, c = x.shape
+        if active is None:
+            xt = x.permute(1, 0, 2).reshape(n, b * c)
+            return (self._adj @ xt).reshape(n, b, c).permute(1, 0, 2)
+        crow, col = self._block_diag(b)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = torch.sparse_csr_tensor(
+                crow, col, active.reshape(-1).to(x.dtype), (b * n, b * n), device=self.device
+            )
+        return (m @ x.reshape(b * n, c)).reshape(b, n, c)
+
+    def rewards(
+        self, actions: torch.Tensor, truth: torch.Tensor, edge_active: torch.Tensor | None,
+        alpha: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """Rewards and per-step statistics of one joint action, without changing state.
+
+        Parameters
+        ----------
+        actions : Tensor, shape (B, N)
+            Codes 0, 1 or 2 (wait), in the environment's labels.
+        truth : Tensor, shape (B,)
+        edge_active : Tensor (B, E) of bool, or None for all edges.
+        alpha : Tensor (B,), optional; defaults to the game's.
+
+        Returns
+        -------
+        dict
+            ``reward``, ``truth_reward``, ``conformity_reward`` (B, N); ``accuracy``,
+            ``entropy``, ``agreement`` (B,).
+        """
+        cfg = self.config
+        right, wrong = cfg.reward_right, cfg.reward_wrong
+        alpha = self.alpha if alpha is None else alpha
+        guess = actions != WAIT
+        s = torch.where(guess, 2.0 * (actions == GUESS_1).float() - 1.0, 0.0)  # +1/-1/0
+        u = guess.float()
+        if edge_active is None:
+            x = torch.stack([s, u], dim=-1)
+            sums = self._neighbour_sums(x, None)
+            deg = self.in_degree.expand_as(s)
+        else:
+            x = torch.stack([s, u, torch.ones_like(s)], dim=-1)
+            sums = self._neighbour_sums(x, edge_active)
+            deg = sums[..., 2]
+        s_sum, u_sum = sums[..., 0], sums[..., 1]
+        same = torch.where(guess, 0.5 * (u_sum + s * s_sum), 0.0)
+        diff = torch.where(guess, 0.5 * (u_sum - s * s_sum), 0.0)
+        conf = (right * same + wrong * diff) / deg.clamp_min(1.0)
+        correct = actions == truth[:, None]
+        truth_r = torch.where(correct, right, torch.where(guess, wrong, 0.0))
+        a = alpha[:, None]
+        reward = a * truth_r + (1.0 - a) * conf
+        n_guess = u.sum(1)
+        p1 = torch.where(n_guess > 0, (s > 0).float().sum(1) / n_guess.clamp_min(1.0), 0.5)
+        p1c = p1.clamp(1e-12, 1 - 1e-12)
+        ent = -(p1c * torch.log2(p1c) + (1 - p1c) * torch.log2(1 - p1c))
+        ent = torch.where((p1 <= 0) | (p1 >= 1), torch.zeros_like(ent), ent)
+        total_deg = deg.sum(1)
+        agreement = torch.where(total_deg > 0, same.sum(1) / total_deg.clamp_min(1.0), 0.0)
+        return {
+            "reward": reward,
+            "truth_reward": truth_r,
+            "conformity_reward": conf,
+            "accuracy": correct.float().mean(1),
+            "entropy": ent,
+            "agreement": agreement,
+        }
+
+    def step(self, actions: torch.Tensor) -> StepResult:
+        """Play one step: all agents act at once.
+
+        Parameters
+        ----------
+        actions : Tensor of int, shape (B, N)
+            0 or 1 (guesses) or 2 (wait), in the environment's labels (map other-play
+            actions back with :func:`~socialmarl.game.observation.to_env_actions`).
+
+        Returns
+        -------
+        StepResult
+            ``(obs, reward, done, info)``; environments whose episode ended are reset and
+            ``obs`` is then the first observation of the next episode.
+        """
+        if not self.state:
+            raise RuntimeError("call reset() before step()")
+        actions = self._validate_actions(actions)
+        s = self.state
+        out = self.rewards(actions, s["truth"], s.get("edge_active"))
+        info = {k: out[k] for k in ("accuracy", "entropy", "agreement", "truth_reward",
+                                    "conformity_reward")}
+        info["truth"] = s["truth"]
+        s["own_output"] = actions
+        s["t"] = s["t"] + 1
+        T = self.config.episode_length
+        if self._t_host is not None:
+            self._t_host += 1
+            ended = self._t_host >= T
+            done = torch.full((self.num_envs,), ended, dtype=torch.bool, device=self.device)
+            if ended:
+                self.reset()
+            else:
+                self._advance_edges()
+        else:
+            done = s["t"] >= T
+            self._partial_reset(done)
+        return StepResult(self.observation(), out["reward"], done, info)
+
+    def _partial_reset(self, done: torch.Tensor) -> None:
+        new = self._draw_episode(self.num_envs)
+        for k, v in new.items():
+            m = done.view(-1, *([1] * (v.dim() - 1)))
+            self.state[k] = torch.where(m, v, self.state[k])
+        self._advance_edges()
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, Any]:
+        """Tensors and generator state that fully determine what happens next."""
+        return {
+            "state": {k: v.clone() for k, v in self.state.items()},
+            "generator": self.generator.get_state(),
+            "flip_generator": self.flip_generator.get_state(),
+            "t_host": -1 if self._t_host is None else self._t_host,
+            "alpha": self.alpha.clone(),
+            "p_signal": self.p_signal.clone(),
+            "p_perc": float(self.config.p_perc),
+        }
+
+    def load_state_dict(self, sd: dict[str, Any], *, generator: bool = True) -> None:
+        """Restore :meth:`state_dict` (tensors are moved to this game's device).
+
+        ``generator=False`` keeps this game's random stream (needed when restoring a CPU
+        game's state into a CUDA game, whose generators differ).
+        """
+        self.state = {k: v.to(self.device) for k, v in sd["state"].items()}
+        if generator:
+            self.generator.set_state(sd["generator"])
+            self.flip_generator.set_state(sd["flip_generator"])
+        t = int(sd["t_host"])
+        self._t_host = None if t < 0 else t
+        self.alpha = sd["alpha"].to(self.device)
+        self.p_signal = sd["p_signal"].to(self.device)
+        self.config = replace(self.config, p_perc=sd["p_perc"])
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (
+            f"ConsensusGame(graph={self.graph.name!r}, N={self.num_agents}, B={c.num_envs}, "
+            f"T={c.episode_length}, alpha={c.alpha}, device={self.device})"
+        )
