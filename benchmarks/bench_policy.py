@@ -21,8 +21,8 @@ import time
 import torch
 
 from socialmarl.game.game import ConsensusGame
-from socialmarl.networks.generators import barabasi_albert_graph
 from socialmarl.learning.policy import AttentionPolicy
+from socialmarl.networks.generators import barabasi_albert_graph
 
 
 def _sync(device: torch.device) -> None:

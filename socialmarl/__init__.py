@@ -14,8 +14,6 @@ every name; :data:`__all__` is the public API.
 
 from __future__ import annotations
 
-import sys as _sys
-import types as _types
 from importlib import import_module as _import_module
 from typing import Any as _Any
 
@@ -111,23 +109,3 @@ def __getattr__(name: str) -> _Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
-
-
-class _Package(_types.ModuleType):
-    """The package module: public names win over same-named submodules.
-
-    Importing a submodule binds it on its package (``socialmarl.learning.trainer`` becomes the module
-    once ``socialmarl.learning.trainer`` is loaded). Where a public function has its module's name
-    (``sm.train``, ``sm.evaluate``) the function is bound instead, as an eager
-    ``from .train import train`` would have done.
-    """
-
-    def __setattr__(self, name: str, value: _Any) -> None:
-        if isinstance(value, _types.ModuleType) and name in _WHERE:
-            module, attr = _WHERE[name]
-            if value.__name__ == __name__ + module:
-                value = getattr(value, attr)
-        super().__setattr__(name, value)
-
-
-_sys.modules[__name__].__class__ = _Package

@@ -149,8 +149,8 @@ def _play(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """One episode: per-step means over environments, and environment 0's outputs (T, N).
 
-    A ``policy`` samples its actions like :func:`socialmarl.analysis.evaluation.evaluate` (Gumbel-max
-    on its logits, a generator seeded with ``seed + 1``), from its own GRU state.
+    A ``policy`` samples its actions like :func:`socialmarl.analysis.evaluation.evaluate`
+    (Gumbel-max on its logits, a generator seeded with ``seed + 1``), from its own GRU state.
     """
     alpha = float(game.config.alpha)
     dev = game.device

@@ -135,9 +135,9 @@ class AttentionPlan:
     Built by :meth:`AttentionPolicy.attention_plan`; a trainer that runs the same
     observations through the policy several times (PPO epochs) builds it once and passes
     it to :meth:`AttentionPolicy.forward_sequence`. Entries ``m`` are in the order of
-    :class:`~socialmarl.learning._kernels.sparse_attention.AttentionLayout`: by receiving agent, then by
-    sender (the self entry among the in-edges). The leading shape is the observation's
-    batch ``(B,)`` or any shape that reshapes to it.
+    :class:`~socialmarl.learning._kernels.sparse_attention.AttentionLayout`: by receiving
+    agent, then by sender (the self entry among the in-edges). The leading shape is the
+    observation's batch ``(B,)`` or any shape that reshapes to it.
 
     Attributes
     ----------
@@ -610,4 +610,5 @@ class AttentionPolicy(nn.Module):
         return attention_matrix(obs, out)
 
 
-_HAND_GRU = True  # the written-out GRU of socialmarl.learning._kernels.gru instead of nn.GRU (tests check both)
+# the written-out GRU of socialmarl.learning._kernels.gru instead of nn.GRU (tests check both)
+_HAND_GRU = True

@@ -29,12 +29,12 @@ from .generators import (
 )
 from .graph import Graph
 
-_EAGER = [
+__all__ = [
     "Graph", "MarkovInteraction", "markov_step_probabilities", "SOCIAL_GRAPHS",
     "barabasi_albert_graph", "complete_graph", "erdos_renyi_graph", "karate_club",
     "ring_graph", "social_graph", "stochastic_block_graph", "watts_strogatz_graph",
 ]
-__getattr__, __dir__, _LAZY = lazy_names(__name__, {
+__getattr__, __dir__, _lazy = lazy_names(__name__, {
     ".loaders": ("load_edgelist", "load_csv_edges", "load_graphml", "human_attention_weights",
                  "load_congress_twitter", "congress_human_attention",
                  "download_congress_twitter", "load_hadza_proximity", "camp_interaction_q",
@@ -48,4 +48,4 @@ __getattr__, __dir__, _LAZY = lazy_names(__name__, {
                "average_clustering", "degree_assortativity", "attribute_assortativity",
                "path_lengths", "communities"),
 })
-__all__ = _EAGER + _LAZY
+__all__ += _lazy
