@@ -8,12 +8,19 @@ micro-step at a time, so trajectories must agree exactly (binary rules) or to ro
 
 from __future__ import annotations
 
+import ast
 import math
+from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
 import torch
 
+import socialmarl
+import socialmarl.rules
 from socialmarl.game.game import ConsensusGame
 from socialmarl.networks.generators import barabasi_albert_graph, ring_graph
 from socialmarl.networks.graph import Graph
@@ -25,10 +32,13 @@ from socialmarl.rules import (
     HegselmannKrause,
     MajorityRule,
     QVoter,
+    Rule,
+    RuleContext,
     Sznajd,
     TruthSeeking,
     Voter,
     make_rule,
+    pick_in_neighbour,
     run_micro_steps,
     score_opinions,
     simulate,
@@ -484,8 +494,99 @@ def test_make_rule_and_registry():
     assert set(RULES) == {"voter", "qvoter", "majority", "sznajd", "degroot",
                           "friedkin_johnsen", "deffuant", "hk", "truth_seeking"}
     assert make_rule("qvoter", q=4).q == 4
-    for cls in RULES.values():
+    for name, cls in RULES.items():
+        assert cls.name == name
         assert cls.binary == (cls().default_dtype() == torch.long)
+    assert socialmarl.RULES is RULES and socialmarl.make_rule is make_rule
+    assert socialmarl.simulate_rule is simulate
+
+
+# ------------------------------------------------------------------ adding a rule
+
+
+@dataclass(eq=False)
+class AntiVoter(Rule):
+    """Anti-voter model (Matloff 1977), asynchronous: a random agent takes the opposite of
+    a random in-neighbour's opinion. A whole new rule: this class plus one registry line."""
+
+    name: ClassVar[str] = "anti_voter"
+    binary: ClassVar[bool] = True
+    asynchronous: ClassVar[bool] = True
+
+    def draw(self, ctx: RuleContext, replicas: int, generator: torch.Generator):
+        n, dev = ctx.num_nodes, ctx.device
+        return {
+            "agent": torch.randint(0, n, (replicas, n), generator=generator, device=dev),
+            "u": torch.rand(replicas, n, generator=generator, device=dev, dtype=torch.float64),
+        }
+
+    def step(self, x, ctx, draws, episode=None, engine="auto"):
+        agent, n = draws["agent"], ctx.num_nodes
+        nb = pick_in_neighbour(ctx, agent, draws["u"])
+        writes = torch.where(nb < n, agent, torch.full_like(agent, n))
+        return run_micro_steps(x, nb.unsqueeze(-1), writes.unsqueeze(-1),
+                               lambda v, aux: (1 - v, None), None, engine)
+
+
+def test_a_new_rule_is_one_class_and_one_registry_line(monkeypatch):
+    monkeypatch.setitem(RULES, AntiVoter.name, AntiVoter)  # the line in registry.RULES
+    graph = GRAPHS[0]
+    assert isinstance(make_rule("anti_voter"), AntiVoter)
+    assert isinstance(socialmarl.make_rule("anti_voter"), AntiVoter)
+    traj, draws, _ = run_manual(AntiVoter(), graph, 4, 3, seed=5)
+    for engine in ("auto", "sequential", "rounds", "levels"):
+        assert torch.equal(simulate("anti_voter", graph, 4, replicas=3, seed=5, engine=engine),
+                           traj)
+    assert torch.equal(AntiVoter().run(graph, 4, 3, seed=5), traj)
+    nbrs = in_neighbours(graph)
+    for r in range(3):
+        x = traj[r, 0].tolist()
+        for t, d in enumerate(draws):
+            for i, u in zip(d["agent"][r], d["u"][r]):
+                if nbrs[i]:
+                    x[i] = 1 - x[choose(nbrs[i], u)]
+            assert x == traj[r, t + 1].tolist()
+
+
+# ------------------------------------------------------------------ module structure
+
+RULES_DIR = Path(socialmarl.rules.__file__).parent
+LOWER_LAYERS = ("socialmarl.common", "socialmarl.networks", "socialmarl.game", "socialmarl.rules")
+
+
+def _module_imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, at any depth (function-level imports included)."""
+    package = "socialmarl.rules"
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            parts = package.split(".")
+            base = ".".join(parts[: len(parts) - node.level + 1]) if node.level else ""
+            base = ".".join(p for p in (base, node.module or "") if p)
+            out.update(f"{base}.{a.name}" for a in node.names)  # a name or a submodule
+            if node.module:
+                out.add(base)
+    return out
+
+
+def test_rules_import_no_cycle_and_only_lower_layers():
+    files = {f"socialmarl.rules.{p.stem}": p for p in RULES_DIR.glob("*.py")}
+    files["socialmarl.rules"] = files.pop("socialmarl.rules.__init__")
+    graph: dict[str, set[str]] = {}
+    for module, path in files.items():
+        imports = _module_imports(path)
+        graph[module] = {m for m in imports if m in files and m != module}
+        ours = {m for m in imports if m.split(".")[0] == "socialmarl"}
+        bad = {m for m in ours if not any(m == p or m.startswith(p + ".") for p in LOWER_LAYERS)}
+        assert not bad, f"{module} imports {sorted(bad)}: rules may use only {LOWER_LAYERS}"
+    try:
+        order = list(TopologicalSorter(graph).static_order())
+    except CycleError as err:
+        pytest.fail(f"import cycle in socialmarl.rules: {err.args[1]}")
+    assert order.index("socialmarl.rules.base") < order.index("socialmarl.rules.registry")
+    assert "socialmarl.rules.registry" not in graph["socialmarl.rules.base"]
 
 
 # ------------------------------------------------------------------ fixed points and statistics

@@ -23,6 +23,42 @@ continuous opinions to guesses. An asynchronous *step* is ``N`` micro-steps per 
 run exactly by :mod:`socialmarl.rules.engines`. Every rule takes its random numbers from
 :meth:`Rule.draw`, so a step is a deterministic function of them.
 
+Layout
+------
+Imports point one way (``a <- b``: ``b`` imports ``a``); nothing imports back up, not even
+inside a function:
+
+``engines <- base <- {discrete, continuous, truth} <- registry <- simulate``
+
+* :mod:`.engines` -- exact batched execution of asynchronous micro-steps (imports no rule);
+* :mod:`.base` -- :class:`Rule` (the protocol, and :meth:`Rule.run`, the simulation loop),
+  :class:`RuleContext`, parameter checks, :func:`to_guess`;
+* :mod:`.discrete`, :mod:`.continuous`, :mod:`.truth` -- the rules (binary, continuous,
+  the game's truth seeker);
+* :mod:`.registry` -- :data:`RULES` (one line per rule) and :func:`make_rule`;
+* :mod:`.simulate` -- :func:`simulate` (a rule or a registry name) and
+  :func:`score_opinions`.
+
+Layer: imports only :mod:`socialmarl.common`, :mod:`socialmarl.networks` and
+:mod:`socialmarl.game` (tests/test_rules.py checks this and the absence of cycles).
+
+How to add a rule
+-----------------
+One new file, and one line (with its import) in :mod:`.registry`:
+
+1. Write ``socialmarl/rules/myrule.py`` with a dataclass ``MyRule(Rule)``: class attributes
+   ``name`` (its registry key), ``binary`` and ``asynchronous``; :meth:`Rule.draw` (all
+   random numbers of one step; omit it for a deterministic rule) and :meth:`Rule.step`;
+   optionally :meth:`Rule.initial` and :meth:`Rule.episode`. Give every parameter a
+   default (tests build each registered rule as ``cls()``). Import only from :mod:`.base`,
+   :mod:`.engines` and the lower layers.
+2. In :mod:`.registry`, add ``from .myrule import MyRule`` and the line
+   ``MyRule.name: MyRule,`` to :data:`RULES`.
+
+``make_rule("myrule", ...)``, ``simulate("myrule", ...)``, ``MyRule(...).run(...)`` and
+every loop over :data:`RULES` (tests, notebooks) then see it. Exporting it here, or in
+the root ``socialmarl`` namespace, is optional.
+
 Examples
 --------
 >>> from socialmarl.rules import RULES, simulate, score_opinions
@@ -37,7 +73,8 @@ from .base import Rule, RuleContext, check_opinions, pick_in_neighbour, to_guess
 from .continuous import Deffuant, DeGroot, FriedkinJohnsen, HegselmannKrause, influence_weights
 from .discrete import MajorityRule, QVoter, Sznajd, Voter
 from .engines import ENGINES, run_micro_steps
-from .simulate import RULES, make_rule, score_opinions, simulate
+from .registry import RULES, make_rule
+from .simulate import score_opinions, simulate
 from .truth import TruthSeeking
 
 __all__ = [

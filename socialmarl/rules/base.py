@@ -1,8 +1,9 @@
 """Shared pieces of the classic opinion-dynamics rules: the rule protocol, the graph context
 every rule reads, parameter checks, random in-neighbour picking and opinion helpers.
 
-Every rule is a small dataclass with three methods that :func:`~socialmarl.rules.simulate`
-calls in turn, and that tests and lectures may call directly:
+Every rule is a small dataclass with three methods that :meth:`Rule.run` (the simulation
+loop behind :func:`~socialmarl.rules.simulate`) calls in turn, and that tests and lectures
+may call directly:
 
 * :meth:`Rule.draw` draws *all* random numbers one step needs (a dict of tensors),
 * :meth:`Rule.step` applies one step given those numbers (deterministic),
@@ -10,6 +11,9 @@ calls in turn, and that tests and lectures may call directly:
 
 Keeping the randomness outside :meth:`Rule.step` is what lets a slow, obviously-correct
 reference consume the same numbers and reproduce a trajectory exactly.
+
+This module imports no rule: it depends on :mod:`socialmarl.networks` and
+:mod:`.engines` only, so every rule module, the registry and the driver can import it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import numpy as np
 import torch
 
 from ..networks.graph import Graph
+from .engines import ENGINES
 
 _T = TypeVar("_T")
 
@@ -354,8 +359,90 @@ class Rule:
         """One step from opinions ``x`` (R, N) using the numbers ``draws``; returns new ``x``."""
         raise NotImplementedError
 
-    def run(self, graph: Graph, steps: int, **kwargs: Any) -> torch.Tensor:
-        """Shorthand for :func:`socialmarl.rules.simulate` with this rule."""
-        from .simulate import simulate
+    def run(
+        self,
+        graph: Graph,
+        steps: int,
+        replicas: int = 1,
+        seed: int | torch.Generator | None = None,
+        device: str | torch.device | None = None,
+        initial: Any = None,
+        *,
+        dtype: torch.dtype | None = None,
+        engine: str = "auto",
+        episode: dict[str, Any] | None = None,
+        return_episode: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Simulate this rule on ``graph`` for ``steps`` steps in ``replicas`` runs.
 
-        return simulate(self, graph, steps, **kwargs)
+        The simulation loop: ``rule.run(graph, steps, ...)`` is
+        ``simulate(rule, graph, steps, ...)``; see :func:`socialmarl.rules.simulate` for
+        the parameters and the result (a trajectory ``(R, T + 1, N)``).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from socialmarl.rules import Voter
+        >>> from socialmarl.networks.generators import ring_graph
+        >>> traj = Voter().run(ring_graph(6), steps=3, replicas=2, seed=0)
+        >>> traj.shape, torch.equal(traj, Voter().run(ring_graph(6), 3, 2, seed=0))
+        (torch.Size([2, 4, 6]), True)
+        """
+        for name, v in (("steps", steps), ("replicas", replicas)):
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise TypeError(f"{name}={v!r} must be an int")
+        if steps < 0:
+            raise ValueError(f"steps={steps}: need an integer >= 0")
+        if replicas < 1:
+            raise ValueError(f"replicas={replicas}: need an integer >= 1")
+        if engine not in ENGINES:
+            raise ValueError(f"engine={engine!r}; choose one of {list(ENGINES)}")
+        ctx = self.prepare(graph, device)
+        dev, n = ctx.device, ctx.num_nodes
+        dtype = dtype or self.default_dtype()
+        if self.binary and dtype.is_floating_point:
+            raise ValueError(
+                f"{self.name} opinions are 0/1 guesses; use an integer dtype, not {dtype}"
+            )
+        if not self.binary and not dtype.is_floating_point:
+            raise ValueError(
+                f"{self.name} opinions are continuous; use a floating dtype, not {dtype}"
+            )
+        gen = _generator(seed, dev)
+        if episode is None:
+            ep = self.episode(ctx, replicas, gen)
+        else:
+            ep = {k: torch.as_tensor(v).to(dev) for k, v in episode.items()}
+            for k, v in ep.items():
+                if v.is_floating_point() and not bool(torch.isfinite(v).all()):
+                    raise ValueError(f"episode[{k!r}] holds NaN or infinite values")
+        if initial is None:
+            x = self.initial(ctx, replicas, gen, dtype, ep)
+        else:
+            x = check_opinions(initial, replicas, n, binary=self.binary, dtype=dtype, device=dev)
+        ep["initial"] = x.clone()
+        traj = torch.empty(replicas, steps + 1, n, dtype=dtype, device=dev)
+        traj[:, 0] = x
+        for t in range(steps):
+            draws = self.draw(ctx, replicas, gen)
+            x = self.step(x, ctx, draws, ep, engine)
+            traj[:, t + 1] = x
+        return (traj, ep) if return_episode else traj
+
+
+def _generator(seed: int | torch.Generator | None, device: torch.device) -> torch.Generator:
+    if isinstance(seed, torch.Generator):
+        if seed.device.type != device.type:
+            raise ValueError(
+                f"the generator is on {seed.device} but the simulation runs on {device}; "
+                "pass an int seed or a generator on the same device"
+            )
+        return seed
+    gen = torch.Generator(device=device)
+    if seed is None:
+        gen.seed()
+    elif isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed={seed!r}: give an int, a torch.Generator or None")
+    else:
+        gen.manual_seed(seed)
+    return gen

@@ -1,4 +1,8 @@
-"""Run any rule on a Graph for many replicas at once, and score the result like the game."""
+"""Run any rule, given as an instance or a registry name, and score the result like the game.
+
+The simulation loop itself is :meth:`Rule.run <socialmarl.rules.base.Rule.run>`;
+:func:`simulate` adds registry names (:data:`~socialmarl.rules.registry.RULES`) on top.
+"""
 
 from __future__ import annotations
 
@@ -7,65 +11,10 @@ from typing import Any
 import torch
 
 from ..networks.graph import Graph
-from .base import Rule, RuleContext, check_opinions, to_guess
-from .continuous import Deffuant, DeGroot, FriedkinJohnsen, HegselmannKrause
-from .discrete import MajorityRule, QVoter, Sznajd, Voter
-from .engines import ENGINES
-from .truth import TruthSeeking
+from .base import Rule, RuleContext, to_guess
+from .registry import make_rule
 
-__all__ = ["RULES", "make_rule", "simulate", "score_opinions"]
-
-#: Every rule class by its registry name.
-RULES: dict[str, type[Rule]] = {
-    cls.name: cls
-    for cls in (
-        Voter,
-        QVoter,
-        MajorityRule,
-        Sznajd,
-        DeGroot,
-        FriedkinJohnsen,
-        Deffuant,
-        HegselmannKrause,
-        TruthSeeking,
-    )
-}
-
-
-def make_rule(name: str, **params: Any) -> Rule:
-    """Build a rule from its registry name and parameters.
-
-    Examples
-    --------
-    >>> make_rule("deffuant", epsilon=0.3)
-    Deffuant(epsilon=0.3, mu=0.5, symmetric=True, selection='edge')
-    >>> make_rule("bogus")
-    Traceback (most recent call last):
-    ...
-    ValueError: unknown rule 'bogus'; choose one of ['deffuant', 'degroot', \
-'friedkin_johnsen', 'hk', 'majority', 'qvoter', 'sznajd', 'truth_seeking', 'voter']
-    """
-    if name not in RULES:
-        raise ValueError(f"unknown rule {name!r}; choose one of {sorted(RULES)}")
-    return RULES[name](**params)
-
-
-def _generator(seed: int | torch.Generator | None, device: torch.device) -> torch.Generator:
-    if isinstance(seed, torch.Generator):
-        if seed.device.type != device.type:
-            raise ValueError(
-                f"the generator is on {seed.device} but the simulation runs on {device}; "
-                "pass an int seed or a generator on the same device"
-            )
-        return seed
-    gen = torch.Generator(device=device)
-    if seed is None:
-        gen.seed()
-    elif isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed={seed!r}: give an int, a torch.Generator or None")
-    else:
-        gen.manual_seed(seed)
-    return gen
+__all__ = ["simulate", "score_opinions"]
 
 
 def simulate(
@@ -84,10 +33,14 @@ def simulate(
 ) -> torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Simulate ``rule`` on ``graph`` for ``steps`` steps in ``replicas`` independent runs.
 
+    ``simulate(rule, graph, steps, ...)`` is ``rule.run(graph, steps, ...)`` for a rule
+    instance; a name is first built with :func:`~socialmarl.rules.make_rule`.
+
     Parameters
     ----------
     rule : Rule or str
-        A rule instance, or a registry name (:data:`RULES`) for its default parameters.
+        A rule instance, or a registry name (a key of :data:`~socialmarl.rules.RULES`)
+        for its default parameters.
     graph : Graph
         Agent ``i`` listens to its in-neighbours (senders of edges received by ``i``).
     steps : int
@@ -134,42 +87,10 @@ def simulate(
         rule = make_rule(rule)
     if not isinstance(rule, Rule):
         raise TypeError(f"rule must be a Rule or a name in RULES, got {type(rule).__name__}")
-    for name, v in (("steps", steps), ("replicas", replicas)):
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise TypeError(f"{name}={v!r} must be an int")
-    if steps < 0:
-        raise ValueError(f"steps={steps}: need an integer >= 0")
-    if replicas < 1:
-        raise ValueError(f"replicas={replicas}: need an integer >= 1")
-    if engine not in ENGINES:
-        raise ValueError(f"engine={engine!r}; choose one of {list(ENGINES)}")
-    ctx: RuleContext = rule.prepare(graph, device)
-    dev, n = ctx.device, ctx.num_nodes
-    dtype = dtype or rule.default_dtype()
-    if rule.binary and dtype.is_floating_point:
-        raise ValueError(f"{rule.name} opinions are 0/1 guesses; use an integer dtype, not {dtype}")
-    if not rule.binary and not dtype.is_floating_point:
-        raise ValueError(f"{rule.name} opinions are continuous; use a floating dtype, not {dtype}")
-    gen = _generator(seed, dev)
-    if episode is None:
-        ep = rule.episode(ctx, replicas, gen)
-    else:
-        ep = {k: torch.as_tensor(v).to(dev) for k, v in episode.items()}
-        for k, v in ep.items():
-            if v.is_floating_point() and not bool(torch.isfinite(v).all()):
-                raise ValueError(f"episode[{k!r}] holds NaN or infinite values")
-    if initial is None:
-        x = rule.initial(ctx, replicas, gen, dtype, ep)
-    else:
-        x = check_opinions(initial, replicas, n, binary=rule.binary, dtype=dtype, device=dev)
-    ep["initial"] = x.clone()
-    traj = torch.empty(replicas, steps + 1, n, dtype=dtype, device=dev)
-    traj[:, 0] = x
-    for t in range(steps):
-        draws = rule.draw(ctx, replicas, gen)
-        x = rule.step(x, ctx, draws, ep, engine)
-        traj[:, t + 1] = x
-    return (traj, ep) if return_episode else traj
+    return rule.run(
+        graph, steps, replicas, seed, device, initial,
+        dtype=dtype, engine=engine, episode=episode, return_episode=return_episode,
+    )
 
 
 def score_opinions(
