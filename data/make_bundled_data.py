@@ -13,7 +13,7 @@ and written into each data set's ``meta.json``.
 
 1. ``bluesky_sample/``: a Bluesky-like follow graph of 1000 accounts in 8 topic
    communities, in the crawler's own format (``nodes.csv.gz``, ``edges.csv.gz``,
-   ``meta.json``; see :mod:`socialmarl.networks.bluesky.crawler`), with like-importance weights.
+   ``meta.json``; see :mod:`socialmarl.networks.bluesky.format`), with like-importance weights.
 2. ``camp_sample/``: a hunter-gatherer-camp-like network of 36 people in households, with
    per-pair stationary interaction probabilities ``q`` and a recommended switching rate
    ``r`` for the two-state Markov process of :mod:`socialmarl.networks.dynamic`.
@@ -34,7 +34,8 @@ import networkx as nx
 import numpy as np
 
 from socialmarl.common.config_io import atomic_write_text, save_json
-from socialmarl.networks.bluesky.crawler import like_weights, write_crawl
+from socialmarl.networks.bluesky.format import write_crawl
+from socialmarl.networks.bluesky.weights import like_weights
 from socialmarl.networks.graph import Graph
 
 HERE = Path(__file__).resolve().parent

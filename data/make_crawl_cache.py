@@ -50,7 +50,8 @@ from socialmarl.networks.bluesky.client import (
     XrpcError,
     canonical_params,
 )
-from socialmarl.networks.bluesky.crawler import BlueskyCrawl, crawl_bluesky, read_crawl
+from socialmarl.networks.bluesky.crawler import crawl_bluesky
+from socialmarl.networks.bluesky.format import BlueskyCrawl, read_crawl
 
 HERE = Path(__file__).resolve().parent
 FOLDER = "bluesky_crawl_cache"

@@ -22,14 +22,9 @@ from socialmarl.networks.bluesky.client import (
     RequestFailedError,
     UrllibClient,
 )
-from socialmarl.networks.bluesky.crawler import (
-    AccountNotFoundError,
-    BlueskyCrawl,
-    CrawlError,
-    crawl_bluesky,
-    pseudonymise_crawl,
-    read_crawl,
-)
+from socialmarl.networks.bluesky.crawler import AccountNotFoundError, CrawlError, crawl_bluesky
+from socialmarl.networks.bluesky.format import BlueskyCrawl, read_crawl
+from socialmarl.networks.bluesky.privacy import pseudonymise_crawl
 from tests.fake_atproto import FakeAppView, FakeNetwork, make_network
 
 PAGE = 4  # small pages so that every list is paginated

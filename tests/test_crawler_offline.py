@@ -29,12 +29,8 @@ from socialmarl.networks.bluesky.client import (
     OfflineClient,
     RequestCache,
 )
-from socialmarl.networks.bluesky.crawler import (
-    BlueskyCrawl,
-    BlueskyCrawler,
-    CrawlConfig,
-    crawl_bluesky,
-)
+from socialmarl.networks.bluesky.crawler import BlueskyCrawler, CrawlConfig, crawl_bluesky
+from socialmarl.networks.bluesky.format import BlueskyCrawl
 from tests.fake_atproto import FakeAppView, make_network
 from tests.test_bluesky_crawler import assert_matches, reference, seeds_of
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import socialmarl.networks.bundled as ds
-from socialmarl.networks.bluesky.crawler import read_crawl, write_crawl
+from socialmarl.networks.bluesky.format import read_crawl, write_crawl
 from socialmarl.networks.dynamic import MarkovInteraction
 
 
@@ -120,7 +120,9 @@ def test_bluesky_sample_round_trip(crawl, tmp_path, compress):
 
 
 def test_camp_sample_matches_readme_and_model():
-    g, r = ds.load_camp_sample()
+    net = ds.load_camp_sample()
+    g, r = net.graph, net.interaction_rate
+    assert net.camp.rate == r and torch.equal(net.camp.q, g.edge_weight.double())
     doc = readme_table("camp_sample")
     folder = ds.bundled_data_dir() / "camp_sample"
     pairs = pd.read_csv(folder / "pairs.csv")

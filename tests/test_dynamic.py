@@ -99,7 +99,7 @@ def test_switching_rate_recovered():
 def test_both_directions_share_a_state():
     g = sm.ring_graph(10)
     game = sm.ConsensusGame(
-        g, num_envs=16, q=torch.full((g.num_edges,), 0.5), interaction_rate=1.0, seed=0
+        g, num_envs=16, camp=sm.CampProcess(torch.full((g.num_edges,), 0.5), 1.0), seed=0
     )
     obs = game.reset()
     rev = g.reverse_edge()
@@ -114,7 +114,7 @@ def test_dynamic_game_matches_reference():
     g = sm.erdos_renyi_graph(10, 0.5, seed=4)
     q = torch.rand(g.num_edges, generator=torch.Generator().manual_seed(0))
     q = torch.maximum(q, q[g.reverse_edge()])  # symmetric per pair
-    game = sm.ConsensusGame(g, num_envs=3, alpha=0.4, q=q, interaction_rate=0.7, seed=5)
+    game = sm.ConsensusGame(g, num_envs=3, alpha=0.4, camp=sm.CampProcess(q, 0.7), seed=5)
     obs = game.reset()
     edges = [tuple(e) for e in g.edge_index.T.tolist()]
     rng = np.random.default_rng(0)
@@ -131,10 +131,12 @@ def test_dynamic_game_matches_reference():
 
 def test_q_validation():
     g = sm.ring_graph(5)
-    with pytest.raises(ValueError, match="q was given without r"):
+    with pytest.raises(TypeError, match=r"camp=CampProcess\(q, rate\)"):
         sm.ConsensusGame(g, q=torch.full((g.num_edges,), 0.5))
-    with pytest.raises(ValueError, match="without q"):
-        sm.ConsensusGame(g, interaction_rate=1.0)
+    with pytest.raises(TypeError, match="must be a CampProcess"):
+        sm.ConsensusGame(g, camp=torch.full((g.num_edges,), 0.5))
+    with pytest.raises(ValueError, match="one q per edge"):  # checked when the game is built
+        sm.ConsensusGame(g, camp=sm.CampProcess(torch.full((3,), 0.5), 1.0))
     with pytest.raises(ValueError, match="not a probability"):
         sm.MarkovInteraction(g, torch.full((g.num_edges,), 1.5), 1.0)
     with pytest.raises(ValueError, match="NaN"):

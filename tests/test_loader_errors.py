@@ -30,7 +30,7 @@ import pandas as pd
 import pytest
 
 import socialmarl.networks.bundled as ds
-from socialmarl.networks.bluesky.crawler import read_crawl, write_crawl
+from socialmarl.networks.bluesky.format import read_crawl, write_crawl
 from socialmarl.networks.graph import Graph
 from socialmarl.networks.loaders.bluesky_dump import load_bluesky_dump
 from socialmarl.networks.loaders.camps import (

@@ -24,18 +24,20 @@ import pytest
 import torch
 
 from socialmarl.game.game import ConsensusGame
-from socialmarl.networks.dynamic import MarkovInteraction
-from socialmarl.networks.graph import Graph
-from socialmarl.networks.loaders.bluesky_dump import load_bluesky_dump
-from socialmarl.networks.loaders.camps import (
+from socialmarl.networks.dynamic import CampProcess, MarkovInteraction
+from socialmarl.networks.dynamic_fit import (
     _hessian,
     _loglik,
     _markov_data,
     _q_given_r,
+    estimate_markov_interaction,
+)
+from socialmarl.networks.graph import Graph
+from socialmarl.networks.loaders.bluesky_dump import load_bluesky_dump
+from socialmarl.networks.loaders.camps import (
     bayaka_daily_snapshots,
     bayaka_pair_covariates,
     camp_interaction_q,
-    estimate_markov_interaction,
     load_bayaka,
     load_bayaka_daily,
     load_hadza_proximity,
@@ -519,7 +521,7 @@ def test_hadza_largest_component_and_game(tmp_path):
     _check_prox(g, q, labels)
     qe = camp_interaction_q(g)
     assert torch.equal(qe, g.edge_weight.double())
-    game = ConsensusGame(g, q=qe, interaction_rate=0.5, num_envs=3, seed=1)
+    game = ConsensusGame(g, camp=CampProcess(qe, 0.5), num_envs=3, seed=1)
     game.reset()
     _, reward, _, _ = game.step(torch.zeros(3, g.num_nodes, dtype=torch.long))
     assert reward.shape == (3, g.num_nodes)

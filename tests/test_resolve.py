@@ -19,17 +19,14 @@ import pytest
 import torch
 
 import socialmarl.networks.resolve as resolve
-from socialmarl.networks.bluesky.crawler import read_crawl, write_crawl
+from socialmarl.networks.bluesky.format import read_crawl, write_crawl
 from socialmarl.networks.bundled import load_bluesky_sample, load_camp_sample
 from socialmarl.networks.dynamic import MarkovInteraction
+from socialmarl.networks.dynamic_fit import estimate_markov_interaction
 from socialmarl.networks.generators import barabasi_albert_graph, social_graph
 from socialmarl.networks.graph import Graph
 from socialmarl.networks.loaders.bluesky_dump import load_bluesky_dump
-from socialmarl.networks.loaders.camps import (
-    estimate_markov_interaction,
-    load_bayaka,
-    load_bayaka_daily,
-)
+from socialmarl.networks.loaders.camps import load_bayaka, load_bayaka_daily
 from socialmarl.networks.loaders.congress import load_congress_twitter
 from socialmarl.networks.loaders.files import load_csv_edges, load_edgelist, load_graphml
 from socialmarl.networks.resolve import (
@@ -47,7 +44,7 @@ def old_resolve_graph(name: str, seed: int = 0) -> Graph:
     if name == "bluesky_sample":
         return load_bluesky_sample()
     if name == "camp_sample":
-        return load_camp_sample()[0]
+        return load_camp_sample().graph
     if name in ("karate_club", "les_miserables"):
         return social_graph(name, weighted=False)
     if name.startswith("ba") and name[2:].isdigit():
@@ -147,7 +144,7 @@ def test_builtin_names_match_old_resolve_graph(name, seed):
     assert_same_graph(net.graph, old_resolve_graph(name, seed=seed))
     assert net.source
     if name == "camp_sample":
-        assert net.interaction_rate == load_camp_sample()[1] == 0.5
+        assert net.interaction_rate == load_camp_sample().interaction_rate == 0.5
         assert net.dynamic and torch.equal(net.q, net.graph.edge_weight)
     else:
         assert net.interaction_rate is None and net.q is None and not net.dynamic

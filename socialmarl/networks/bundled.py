@@ -32,8 +32,9 @@ from typing import Any
 from ..common.config_io import load_json
 from ..common.reading import existing_file, open_text, parse_number, read_json, require_columns
 from .bluesky.client import PACKED_CACHE_NAME
-from .bluesky.crawler import BlueskyCrawl, read_crawl
+from .bluesky.format import BlueskyCrawl, read_crawl
 from .graph import Graph
+from .network import Network
 
 __all__ = [
     "bundled_data_dir",
@@ -156,8 +157,8 @@ def _read_csv(path: Path, needed: list[str]) -> list[tuple[int, dict[str, str]]]
     return rows
 
 
-def load_camp_sample() -> tuple[Graph, float]:
-    """A synthetic hunter-gatherer camp: 33 people in 8 households, and its ``r``.
+def load_camp_sample() -> Network:
+    """A synthetic hunter-gatherer camp: 33 people in 8 households, with its camp process.
 
     The graph is undirected (both directions of each pair, same weight); the weight of a
     pair is ``q_ij``, the stationary probability that the two interact (the fraction of
@@ -167,18 +168,17 @@ def load_camp_sample() -> tuple[Graph, float]:
 
     Returns
     -------
-    graph : Graph
-        Undirected, ``edge_weight`` = ``q``.
-    r : float
-        The recommended switching rate per game step for the Markov interaction process.
+    Network
+        ``graph`` (undirected, ``edge_weight`` = ``q``), ``interaction_rate`` (the
+        recommended switching rate ``r`` per game step) and ``camp``, the two as the
+        :class:`~socialmarl.networks.dynamic.CampProcess` a game takes.
 
     Examples
     --------
-    >>> from socialmarl.networks.dynamic import MarkovInteraction
-    >>> g, r = load_camp_sample()
-    >>> g.num_nodes, g.directed, r
+    >>> net = load_camp_sample()
+    >>> net.graph.num_nodes, net.graph.directed, net.interaction_rate
     (33, False, 0.5)
-    >>> MarkovInteraction(g, g.edge_weight, r).num_pairs == g.num_edges // 2
+    >>> net.camp.simulator(net.graph).num_pairs == net.graph.num_edges // 2
     True
     """
     folder = bundled_data_dir() / "camp_sample"
@@ -222,7 +222,7 @@ def load_camp_sample() -> tuple[Graph, float]:
         seen[min(a, b), max(a, b)] = line
         q.append(parse_number(row["q"], where, "q", low=0.0, high=1.0))
     graph = Graph.from_edges(n, pairs, q, directed=False, name="camp_sample", node_attrs=attrs)
-    return graph, r
+    return Network(graph, float(r), "bundled camp sample")
 
 
 def bluesky_crawl_cache() -> tuple[Path, dict[str, Any]]:

@@ -14,17 +14,98 @@ game step:
 Both directions of a pair share one state. All pairs of all environments advance together
 as ``(B, P)`` tensors; a single uniform draw per pair and step decides both the transition
 and the hidden excursion.
+
+A camp's process is one value, :class:`CampProcess` (``q`` per directed edge and ``r``
+together), passed as ``camp=`` to the game, the trainer and evaluation alike;
+:class:`MarkovInteraction` is its batched simulator on one graph and device.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 
+from ..common.checks import as_float
 from .graph import Graph
 
-__all__ = ["MarkovInteraction", "markov_step_probabilities"]
+__all__ = ["CampProcess", "MarkovInteraction", "markov_step_probabilities"]
+
+
+@dataclass(frozen=True, eq=False)
+class CampProcess:
+    """The dynamic interaction process of a camp: who interacts with whom, step by step.
+
+    Parameters
+    ----------
+    q : Tensor, shape (E,)
+        Stationary interaction probability of each directed edge of the graph it runs on,
+        in [0, 1] (both directions of a pair equal); stored as float64 on the CPU.
+    rate : float
+        Switching rate ``r`` per game step (> 0).
+
+    Examples
+    --------
+    >>> import torch, socialmarl as sm
+    >>> g = sm.ring_graph(4)
+    >>> camp = CampProcess(torch.full((g.num_edges,), 0.3), rate=0.5)
+    >>> camp.simulator(g).num_pairs
+    4
+    >>> CampProcess.from_dict(camp.to_dict()).rate
+    0.5
+    >>> CampProcess([0.5], rate=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: camp rate=0.0 must be > 0; the switching rate r of the camp process
+    """
+
+    q: torch.Tensor
+    rate: float
+
+    def __post_init__(self) -> None:
+        rate = as_float(self.rate, "camp rate", positive=True,
+                        what="the switching rate r of the camp process")
+        try:
+            q = torch.as_tensor(self.q, dtype=torch.float64).detach().cpu().reshape(-1)
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise ValueError(f"camp q is not a numeric vector ({exc})") from exc
+        object.__setattr__(self, "q", q)
+        object.__setattr__(self, "rate", rate)
+
+    @classmethod
+    def from_graph(cls, graph: Graph, rate: float) -> CampProcess:
+        """The process whose ``q`` are ``graph``'s edge weights (as camp loaders give them)."""
+        if graph.edge_weight is None:
+            raise ValueError(
+                f"{graph.name!r} has no edge weights; a camp process needs the interaction "
+                "probabilities q as edge weights (camp loaders give them)"
+            )
+        return cls(graph.edge_weight, rate)
+
+    def simulator(self, graph: Graph) -> MarkovInteraction:
+        """The batched :class:`MarkovInteraction` of this process on ``graph``'s device."""
+        return MarkovInteraction(graph, self.q.to(graph.device), self.rate)
+
+    def edge_subset(self, keep: torch.Tensor) -> CampProcess:
+        """The process on the edges where ``keep`` (E,) is true (e.g. without self loops)."""
+        return CampProcess(self.q[torch.as_tensor(keep, dtype=torch.bool).cpu()], self.rate)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain tensors and numbers (for ``torch.load(..., weights_only=True)``)."""
+        return {"q": self.q, "rate": self.rate}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CampProcess:
+        """Inverse of :meth:`to_dict`."""
+        if not isinstance(d, Mapping) or "q" not in d or "rate" not in d:
+            raise ValueError(f"a saved camp process needs 'q' and 'rate', got {d!r:.80}")
+        return cls(d["q"], d["rate"])
+
+    def __repr__(self) -> str:
+        return f"CampProcess(edges={self.q.numel()}, rate={self.rate:g})"
 
 
 def markov_step_probabilities(q: torch.Tensor, r: float) -> dict[str, torch.Tensor]:

@@ -10,6 +10,7 @@ and the edges that one agent attends over form a contiguous block.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -409,6 +410,54 @@ class Graph:
             w = self.edge_weight.cpu().double().numpy().tolist()
             g.add_weighted_edges_from(zip(ei[0].tolist(), ei[1].tolist(), w))
         return g
+
+    def to_dict(self) -> dict[str, Any]:
+        """The graph as plain tensors and strings, for files loaded with ``weights_only=True``.
+
+        Node attributes travel as one JSON string (values JSON cannot hold become their
+        ``str``). :meth:`from_dict` is the inverse.
+
+        Examples
+        --------
+        >>> import socialmarl as sm
+        >>> g = sm.Graph(3, [[0, 1], [1, 2]], node_attrs={"party": ["D", "R", "D"]})
+        >>> h = sm.Graph.from_dict(g.to_dict())
+        >>> h.edge_index.tolist(), h.node_attrs["party"]
+        ([[0, 1], [1, 2]], ['D', 'R', 'D'])
+        """
+        return {
+            "num_nodes": self.num_nodes,
+            "edge_index": self.edge_index.cpu(),
+            "edge_weight": None if self.edge_weight is None else self.edge_weight.cpu(),
+            "name": self.name,
+            "directed": self.directed,
+            "node_attrs": json.dumps(self.node_attrs, default=str),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Graph:
+        """Rebuild a graph from :meth:`to_dict`; a missing or malformed key is a ``ValueError``.
+
+        Examples
+        --------
+        >>> import socialmarl as sm
+        >>> sm.Graph.from_dict({"num_nodes": 2})
+        Traceback (most recent call last):
+        ...
+        ValueError: a saved graph lacks 'edge_index' (has ['num_nodes']): not from Graph.to_dict
+        """
+        keys = ("num_nodes", "edge_index", "edge_weight", "name", "directed", "node_attrs")
+        for key in keys:
+            if key not in d:
+                raise ValueError(
+                    f"a saved graph lacks {key!r} (has {sorted(d)}): not from Graph.to_dict"
+                )
+        try:
+            attrs = json.loads(d["node_attrs"])
+        except (TypeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"a saved graph's node_attrs are not JSON ({exc})") from exc
+        return cls(d["num_nodes"], d["edge_index"], d["edge_weight"], attrs, d["name"],
+                   d["directed"])
 
     def __repr__(self) -> str:
         kind = "directed" if self.directed else "undirected"

@@ -12,7 +12,7 @@ of three ways:
    :func:`socialmarl.networks.bundled.real_data_dir`; they are never bundled (see the README,
    "Getting the real data");
 3. a path: a folder recognised by its contents (a Bluesky crawl written by
-   :func:`~socialmarl.networks.bluesky.crawler.write_crawl`, a Congress Twitter folder, a BaYaka
+   :func:`~socialmarl.networks.bluesky.format.write_crawl`, a Congress Twitter folder, a BaYaka
    folder, a Failla-Rossetti Bluesky dump) or a file by its suffix (``.graphml``: GraphML;
    ``.csv`` / ``.csv.gz``: a CSV edge table with ``source,target`` columns; anything else:
    a whitespace-separated edge list).
@@ -25,11 +25,13 @@ Dynamic camps
 ``camp_sample`` and the BaYaka data are camps whose pairs interact on and off as the
 two-state Markov process of :mod:`socialmarl.networks.dynamic`: ``graph.edge_weight`` holds
 the stationary interaction probabilities ``q`` and :attr:`Network.interaction_rate` the
-switching rate ``r`` per game step; play them with
-``ConsensusGame(graph, cfg, q=net.q)`` and ``cfg.interaction_rate = net.interaction_rate``.
+switching rate ``r`` per game step; :attr:`Network.camp` is the two together, the
+:class:`~socialmarl.networks.dynamic.CampProcess` to play them with
+(``ConsensusGame(net.graph, cfg, camp=net.camp)``, ``sm.train(net.graph, camp=net.camp)``).
 
 BaYaka rate: ``q`` is ``days_together / days_exposed`` (:func:`load_bayaka`) and ``r`` is
-the maximum-likelihood fit of :func:`estimate_markov_interaction` to the daily series
+the maximum-likelihood fit of
+:func:`~socialmarl.networks.dynamic_fit.estimate_markov_interaction` to the daily series
 (:func:`load_bayaka_daily`, ``days`` = day numbers), which is a rate *per day*. The data
 have one observation per day and nothing finer, and the estimator's model is the game's
 with a lag of one time unit equal to one step, so one game step is taken as one day
@@ -42,16 +44,13 @@ on a 2-core CPU (1.3 s in a fresh process, with the imports), so it is not cache
 from __future__ import annotations
 
 import difflib
-import math
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from .generators import barabasi_albert_graph, social_graph
-from .graph import Graph
+from .network import Network
 
 __all__ = [
     "BAYAKA_STEPS_PER_DAY",
@@ -118,50 +117,6 @@ _REAL_ALIASES = {"congress_twitter": "congress_twitter", "bayaka": "bayaka_cofor
 _README_HINT = "(see the README, 'Getting the real data')"
 
 
-@dataclass(frozen=True)
-class Network:
-    """A resolved network: the graph, its camp switching rate if dynamic, and its origin.
-
-    Attributes
-    ----------
-    graph : Graph
-        The network.
-    interaction_rate : float or None
-        Not None exactly when the network is a dynamic camp: then ``graph.edge_weight``
-        holds the per-edge stationary interaction probabilities ``q`` of the two-state
-        Markov process and this is its switching rate ``r`` per game step; a game needs
-        ``q=graph.edge_weight`` and ``interaction_rate=r``.
-    source : str
-        Where it came from, in words (``"bundled camp sample"``,
-        ``"edge list /data/x.txt"``, ...).
-    """
-
-    graph: Graph
-    interaction_rate: float | None
-    source: str
-
-    def __post_init__(self) -> None:
-        r = self.interaction_rate
-        if r is not None:
-            if not (isinstance(r, float) and math.isfinite(r) and r > 0):
-                raise ValueError(f"interaction_rate={r!r}; a dynamic camp needs a float > 0")
-            if self.graph.edge_weight is None:
-                raise ValueError(
-                    f"{self.source}: a dynamic camp needs edge weights q (interaction "
-                    "probabilities); the graph has none"
-                )
-
-    @property
-    def dynamic(self) -> bool:
-        """Whether the network is a dynamic camp (``interaction_rate`` is set)."""
-        return self.interaction_rate is not None
-
-    @property
-    def q(self) -> torch.Tensor | None:
-        """The per-edge interaction probabilities of a dynamic camp, else ``None``."""
-        return self.graph.edge_weight if self.dynamic else None
-
-
 # ------------------------------------------------------------------------------ built-ins
 def _builtin(name: str, seed: int) -> Network | None:
     if name == "bluesky_sample":
@@ -171,8 +126,7 @@ def _builtin(name: str, seed: int) -> Network | None:
     if name == "camp_sample":
         from .bundled import load_camp_sample
 
-        graph, r = load_camp_sample()
-        return Network(graph, float(r), "bundled camp sample")
+        return load_camp_sample()
     if name in ("karate_club", "les_miserables"):
         return Network(social_graph(name, weighted=False), None, f"networkx {name} (unweighted)")
     m = _BA.fullmatch(name)
@@ -292,7 +246,7 @@ _FOLDER_KINDS = (
 
 def _load_folder(d: Path, seed: int) -> Network:
     if _is_crawl(d):
-        from .bluesky.crawler import read_crawl
+        from .bluesky.format import read_crawl
 
         return Network(read_crawl(d).graph, None, f"Bluesky crawl {d}")
     if _is_congress(d):

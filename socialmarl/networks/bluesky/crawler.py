@@ -1,4 +1,4 @@
-"""Crawl a k-hop Bluesky follow subgraph with human importance weights, and its file format.
+"""Crawl a k-hop Bluesky follow subgraph with human importance weights.
 
 The crawler reads the public AT Protocol AppView (no login) through a swappable HTTP layer
 (:mod:`socialmarl.networks.bluesky.client`):
@@ -17,11 +17,8 @@ The crawler reads the public AT Protocol AppView (no login) through a swappable 
    posts (``app.bsky.feed.getAuthorFeed``, reposts skipped) and their likers
    (``app.bsky.feed.getLikes``); ``likes_ij`` counts the posts of ``j`` that ``i`` liked.
 
-The human importance weight of edge ``j -> i`` is
-
-    raw_ij = likes_ij / posts_sampled_j   (the fraction of j's recent posts that i liked)
-    w_ij   = raw_ij / sum_{j' in N(i)} raw_ij'
-
+The weight of edge ``j -> i`` is the like importance of
+:func:`~socialmarl.networks.bluesky.weights.like_weights`: ``likes_ij / posts_sampled_j``
 normalised over the accounts ``i`` follows inside the crawl; a row with no likes at all
 keeps weight 0 on every edge (no evidence) and is counted in the metadata.
 
@@ -33,38 +30,26 @@ ever sent: a request it does not hold raises
 identifies you beyond the ``User-Agent``; no ``Authorization`` header unless you pass a
 token.
 
-Output format (a folder, no pickles): ``nodes.csv`` (``node, did, handle,
-followers_count, follows_count, posts_count, posts_sampled, hop`` and any further node
-attributes), ``edges.csv`` (``sender, receiver, weight, likes``; node ids 0-based, sender
-= followed account, receiver = follower) and ``meta.json`` (format name and version, the
-crawl configuration, seeds, dropped accounts, pagination problems, request counts). The
-CSV files may be gzipped (``nodes.csv.gz``). :func:`read_crawl` loads it back.
+The result is a :class:`~socialmarl.networks.bluesky.format.BlueskyCrawl`; its folder
+format (``nodes.csv``, ``edges.csv``, ``meta.json``) is described and read in
+:mod:`socialmarl.networks.bluesky.format`, pseudonyms in
+:mod:`socialmarl.networks.bluesky.privacy`.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as _dt
-import gzip
-import hmac
-import io
-import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from hashlib import sha256
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ...common.config_io import atomic_write_bytes, load_json, save_json
-from ...common.files import remove_stale_temp_files
-from ...common.reading import existing_file, existing_folder, file_errors, parse_number, read_text
 from ..graph import Graph
 from .client import (
     PUBLIC_APPVIEW,
@@ -75,24 +60,17 @@ from .client import (
     XrpcClient,
     XrpcError,
 )
+from .format import _HANDLE_RE, FORMAT_NAME, FORMAT_VERSION, BlueskyCrawl
+from .privacy import pseudonymise_crawl
+from .weights import like_weights
 
 __all__ = [
     "CrawlConfig",
-    "BlueskyCrawl",
     "BlueskyCrawler",
     "CrawlError",
     "AccountNotFoundError",
     "crawl_bluesky",
-    "like_weights",
-    "write_crawl",
-    "read_crawl",
-    "pseudonymise_crawl",
-    "FORMAT_NAME",
-    "FORMAT_VERSION",
 ]
-
-FORMAT_NAME = "socialmarl-bluesky-crawl"
-FORMAT_VERSION = 1
 
 GET_FOLLOWS = "app.bsky.graph.getFollows"
 GET_FOLLOWERS = "app.bsky.graph.getFollowers"
@@ -100,13 +78,6 @@ GET_PROFILES = "app.bsky.actor.getProfiles"
 GET_AUTHOR_FEED = "app.bsky.feed.getAuthorFeed"
 GET_LIKES = "app.bsky.feed.getLikes"
 PROFILES_BATCH = 25  # maxLength of the ``actors`` parameter of getProfiles
-
-_NODE_COLUMNS = (
-    "did", "handle", "followers_count", "follows_count", "posts_count", "posts_sampled", "hop",
-)
-_INT_COLUMNS = {"followers_count", "follows_count", "posts_count", "posts_sampled", "hop"}
-_STR_COLUMNS = {"did", "handle"}
-_HANDLE_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 
 
 class CrawlError(RuntimeError):
@@ -233,96 +204,6 @@ def _normalise_actor(actor: str) -> str:
             f"seed {actor!r} is neither a DID nor a handle like 'alice.bsky.social'"
         )
     return a
-
-
-# ---------------------------------------------------------------------------- results
-@dataclass
-class BlueskyCrawl:
-    """A crawled (or loaded) follow graph with its like evidence and provenance.
-
-    Attributes
-    ----------
-    graph : Graph
-        Sender = followed account, receiver = follower; ``edge_weight`` is the normalised
-        like importance; node attributes ``did``, ``handle``, ``followers_count``,
-        ``follows_count``, ``posts_count``, ``posts_sampled`` and ``hop``.
-    edge_likes : Tensor or None
-        ``(E,)`` int64, aligned with ``graph.edge_index``: the number of the sender's
-        sampled posts that the receiver liked.
-    meta : dict
-        Format, configuration and crawl provenance (JSON-safe).
-    """
-
-    graph: Graph
-    edge_likes: torch.Tensor | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    def write(self, directory: str | os.PathLike, *, compress: bool = False) -> Path:
-        """Write to ``directory`` in the crawl format (see :func:`write_crawl`)."""
-        return write_crawl(
-            self.graph, directory, edge_likes=self.edge_likes, meta=self.meta, compress=compress
-        )
-
-    def raw_weights(self) -> torch.Tensor:
-        """``likes_ij / posts_sampled_j`` per edge (the fraction of j's posts i liked)."""
-        if self.edge_likes is None or "posts_sampled" not in self.graph.node_attrs:
-            raise ValueError("this crawl has no like counts (edge_likes / posts_sampled)")
-        posts = torch.as_tensor(self.graph.node_attrs["posts_sampled"], dtype=torch.float64)
-        p = posts[self.graph.senders.cpu()]
-        likes = self.edge_likes.double()
-        return torch.where(p > 0, likes / p.clamp_min(1.0), torch.zeros_like(likes))
-
-
-def like_weights(
-    graph: Graph, edge_likes: Any, posts_sampled: Any
-) -> torch.Tensor:
-    """Normalised like importance per edge.
-
-    ``raw_ij = likes_ij / posts_sampled_j`` (0 where ``j`` has no sampled post), then each
-    receiver's row is divided by its sum over the receiver's in-neighbours; rows that sum
-    to 0 stay 0.
-
-    Parameters
-    ----------
-    graph : Graph
-        Edges ``j -> i`` (sender j followed by receiver i).
-    edge_likes : array-like, shape (E,)
-        Posts of the sender that the receiver liked, aligned with ``graph.edge_index``.
-    posts_sampled : array-like, shape (N,)
-        Number of recent posts sampled per account.
-
-    Returns
-    -------
-    Tensor
-        ``(E,)`` float64 weights; every receiver's weights sum to 1 or are all 0.
-
-    Examples
-    --------
-    >>> from socialmarl.networks.graph import Graph
-    >>> g = Graph(3, [[1, 2], [0, 0]])          # 0 follows 1 and 2
-    >>> like_weights(g, [1, 3], [0, 4, 6]).tolist()   # raw 1/4 and 3/6
-    [0.3333333333333333, 0.6666666666666666]
-    """
-    likes = torch.as_tensor(np.asarray(edge_likes, dtype=np.float64)).reshape(-1)
-    posts = torch.as_tensor(np.asarray(posts_sampled, dtype=np.float64)).reshape(-1)
-    if likes.numel() != graph.num_edges:
-        raise ValueError(f"{likes.numel()} like counts for {graph.num_edges} edges")
-    if posts.numel() != graph.num_nodes:
-        raise ValueError(f"{posts.numel()} post counts for {graph.num_nodes} nodes")
-    if (likes < 0).any() or (posts < 0).any():
-        raise ValueError("like and post counts must be >= 0")
-    s, r = graph.senders.cpu(), graph.receivers.cpu()
-    p = posts[s]
-    if ((likes > p) & (p > 0)).any():
-        k = int(torch.nonzero((likes > p) & (p > 0))[0])
-        raise ValueError(
-            f"edge {(int(s[k]), int(r[k]))} has {int(likes[k])} likes but its sender has only "
-            f"{int(p[k])} sampled posts; likes count distinct posts"
-        )
-    raw = torch.where(p > 0, likes / p.clamp_min(1.0), torch.zeros_like(likes))
-    row = torch.zeros(graph.num_nodes, dtype=torch.float64).index_add_(0, r, raw)
-    denom = row[r]
-    return torch.where(denom > 0, raw / denom.clamp_min(1e-300), torch.zeros_like(raw))
 
 
 # ---------------------------------------------------------------------------- the crawler
@@ -786,388 +667,3 @@ def crawl_bluesky(
     if pseudonymise_salt is not None:
         crawl = pseudonymise_crawl(crawl, pseudonymise_salt)
     return crawl
-
-
-# ---------------------------------------------------------------------------- pseudonyms
-def pseudonymise_crawl(crawl: BlueskyCrawl, salt: str | bytes) -> BlueskyCrawl:
-    """Replace DIDs and handles by salted-hash pseudonyms, consistently everywhere.
-
-    A DID ``d`` becomes ``did:anon:<h>`` and its handle ``anon-<h[:12]>.invalid`` where
-    ``h`` is the first 96 bits of HMAC-SHA256(salt, d) in hex: the same salt gives the same
-    pseudonym in every file and every crawl, a different salt unlinkable ones. Node
-    attributes, seeds, the configuration's seeds, dropped accounts and pagination notes in
-    the metadata are all rewritten. The request cache is not touched.
-
-    Examples
-    --------
-    >>> from socialmarl.networks.graph import Graph
-    >>> g = Graph(2, [[0], [1]], node_attrs={"did": ["did:plc:aaa", "did:plc:bbb"],
-    ...                                      "handle": ["a.test", "b.test"]})
-    >>> p = pseudonymise_crawl(BlueskyCrawl(g), "secret")
-    >>> p.graph.node_attrs["did"][0].startswith("did:anon:"), p.meta["pseudonymised"]
-    (True, True)
-    >>> p.graph.node_attrs["did"] == pseudonymise_crawl(BlueskyCrawl(g), "secret"
-    ...                                                ).graph.node_attrs["did"]
-    True
-    """
-    if isinstance(salt, str):
-        salt = salt.encode("utf-8")
-    if not isinstance(salt, bytes) or not salt:
-        raise ValueError("give a non-empty secret salt (str or bytes) for pseudonymisation")
-    if crawl.meta.get("pseudonymised"):
-        raise ValueError("this crawl is already pseudonymised")
-
-    def pid(did: str) -> str:
-        return "did:anon:" + hmac.new(salt, did.encode("utf-8"), sha256).hexdigest()[:24]
-
-    def phandle(did: str) -> str:
-        return "anon-" + pid(did)[len("did:anon:"):][:12] + ".invalid"
-
-    g = crawl.graph
-    attrs = dict(g.node_attrs)
-    dids = list(attrs.get("did", []))
-    handles = list(attrs.get("handle", []))
-    mapping: dict[str, str] = {}
-    for k, d in enumerate(dids):
-        mapping[d] = pid(d)
-        if k < len(handles) and handles[k]:
-            mapping[str(handles[k]).lower()] = pid(d)
-    if "did" in attrs:
-        attrs["did"] = [pid(d) for d in dids]
-    if "handle" in attrs:
-        attrs["handle"] = [phandle(d) for d in dids] if dids else [
-            "anon-" + hmac.new(salt, str(h).encode(), sha256).hexdigest()[:12] + ".invalid"
-            for h in handles
-        ]
-    meta = _json_copy(crawl.meta)
-    for s in meta.get("seeds", []):
-        mapping.setdefault(s.get("seed", ""), pid(s["did"]))
-        s["seed"] = pid(s["did"])
-        s["did"] = pid(s["did"])
-    for u in meta.get("unavailable_accounts", []):
-        u["did"] = pid(u["did"])
-        u.pop("handle", None)
-
-    def anon(value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        if value in mapping:
-            return mapping[value]
-        if value.startswith("did:"):
-            return pid(value)
-        if value.startswith("at://"):
-            authority, _, rest = value[5:].partition("/")
-            return "at://" + anon(authority) + ("/" + rest if rest else "")
-        if _HANDLE_RE.fullmatch(value.lower()):
-            return "anon-" + hmac.new(salt, value.lower().encode(), sha256).hexdigest()[:12] \
-                + ".invalid"
-        return value
-
-    for issue in meta.get("pagination_issues", []):
-        for key in ("actor", "uri"):
-            if key in issue:
-                issue[key] = anon(issue[key])
-    if "config" in meta and "seeds" in meta["config"]:
-        meta["config"]["seeds"] = [anon(s) for s in meta["config"]["seeds"]]
-    meta["pseudonymised"] = True
-    meta["pseudonym_scheme"] = "HMAC-SHA256(secret salt, DID), first 96 bits, hex"
-    graph = Graph(g.num_nodes, g.edge_index, g.edge_weight, attrs, g.name, g.directed)
-    return BlueskyCrawl(graph, crawl.edge_likes, meta)
-
-
-def _json_copy(obj: Any) -> Any:
-    import json
-
-    return json.loads(json.dumps(obj))
-
-
-# ---------------------------------------------------------------------------- file format
-def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]],
-               compress: bool) -> Path:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    data = buf.getvalue().encode("utf-8")
-    if compress:
-        path = path.with_name(path.name + ".gz")
-        data = gzip.compress(data, compresslevel=9, mtime=0)
-    atomic_write_bytes(path, data)
-    other = path.with_name(path.name[:-3]) if compress else path.with_name(path.name + ".gz")
-    if other.exists():
-        other.unlink()  # never leave two versions that could disagree
-    return path
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
-    if isinstance(value, (float, np.floating)):
-        return repr(float(value))
-    if isinstance(value, (torch.Tensor, np.ndarray)):
-        value = value.item()
-        return _cell(value)
-    return str(value)
-
-
-def write_crawl(
-    graph: Graph,
-    directory: str | os.PathLike,
-    *,
-    edge_likes: Any = None,
-    meta: Mapping[str, Any] | None = None,
-    compress: bool = False,
-) -> Path:
-    """Write a graph in the crawl format: ``nodes.csv``, ``edges.csv``, ``meta.json``.
-
-    Parameters
-    ----------
-    graph : Graph
-        Directed graph; its weights go to the ``weight`` column and its node attributes
-        (scalars only) to ``nodes.csv``.
-    directory : path
-        Output folder (created). Files are written atomically, ``meta.json`` last.
-    edge_likes : array-like, optional
-        ``(E,)`` integer like counts (the ``likes`` column).
-    meta : mapping, optional
-        Extra metadata; ``format``, ``version``, ``name``, ``num_nodes`` and ``num_edges``
-        are set from the graph.
-    compress : bool
-        Gzip the CSV files (``nodes.csv.gz``, ``edges.csv.gz``; deterministic bytes).
-
-    Returns
-    -------
-    Path
-        The folder.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from socialmarl.networks.graph import Graph
-    >>> g = Graph(2, [[0], [1]], [1.0], node_attrs={"handle": ["a.test", "b.test"]})
-    >>> folder = write_crawl(g, tempfile.mkdtemp())
-    >>> print((folder / "edges.csv").read_text(), end="")
-    sender,receiver,weight
-    0,1,1.0
-    >>> read_crawl(folder).graph.node_attrs["handle"]
-    ['a.test', 'b.test']
-    """
-    directory = Path(directory)
-    remove_stale_temp_files(directory)  # left by a write that was killed
-    n, e = graph.num_nodes, graph.num_edges
-    keys = [k for k in _NODE_COLUMNS if k in graph.node_attrs]
-    keys += sorted(k for k in graph.node_attrs if k not in _NODE_COLUMNS)
-    for k in keys:
-        if k in ("node",):
-            raise ValueError("node attribute 'node' clashes with the id column; rename it")
-        for v in graph.node_attrs[k]:
-            if isinstance(v, (list, tuple, dict, set)):
-                raise ValueError(
-                    f"node attribute {k!r} holds a {type(v).__name__}; only scalars can be "
-                    "written to nodes.csv"
-                )
-    cols = [list(graph.node_attrs[k]) for k in keys]
-    _write_csv(
-        directory / "nodes.csv", ["node", *keys],
-        ([u, *(_cell(c[u]) for c in cols)] for u in range(n)), compress,
-    )
-    ei = graph.edge_index.cpu().numpy()
-    header = ["sender", "receiver"]
-    ecols: list[list[str]] = []
-    if graph.edge_weight is not None:
-        header.append("weight")
-        ecols.append([repr(float(x)) for x in graph.edge_weight.cpu().double().tolist()])
-    if edge_likes is not None:
-        lk = np.asarray(torch.as_tensor(edge_likes).cpu().numpy()).reshape(-1)
-        if lk.size != e:
-            raise ValueError(f"{lk.size} like counts for {e} edges")
-        if not np.all(lk == np.round(lk)) or (lk < 0).any():
-            raise ValueError("edge_likes must be non-negative integers")
-        header.append("likes")
-        ecols.append([str(int(x)) for x in lk])
-    _write_csv(
-        directory / "edges.csv", header,
-        ([int(ei[0, k]), int(ei[1, k]), *(c[k] for c in ecols)] for k in range(e)), compress,
-    )
-    out = dict(_json_copy(dict(meta or {})))
-    out.update(
-        {"format": FORMAT_NAME, "version": FORMAT_VERSION, "name": graph.name,
-         "directed": graph.directed, "num_nodes": n, "num_edges": e}
-    )
-    save_json(directory / "meta.json", out)
-    return directory
-
-
-def _open_table(directory: Path, stem: str) -> tuple[Path, list[list[str]]]:
-    plain, gz = directory / f"{stem}.csv", directory / f"{stem}.csv.gz"
-    if plain.exists() and gz.exists():
-        raise ValueError(f"{directory} holds both {plain.name} and {gz.name}; delete one")
-    if not (gz.exists() or plain.exists()):
-        raise FileNotFoundError(
-            f"{directory}: no {stem}.csv or {stem}.csv.gz; is this a crawl folder written by "
-            "write_crawl?"
-        )
-    # existing_file: a folder in its place; file_errors: not UTF-8, bad gzip, bad CSV
-    path = existing_file(gz if gz.exists() else plain, f"crawl {stem} table")
-    with file_errors(path):
-        rows = list(csv.reader(io.StringIO(read_text(path))))
-    if not rows:
-        raise ValueError(f"{path}: empty file, expected a header row")
-    return path, rows
-
-
-def _parse_int(path: Path, line: int, col: str, value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(f"{path}, line {line}: {col}={value!r} is not an integer") from None
-
-
-def _infer_column(values: list[str]) -> list[Any]:
-    try:
-        return [int(v) for v in values]
-    except ValueError:
-        pass
-    try:
-        out = [float(v) for v in values]
-        if all(math.isfinite(x) for x in out):
-            return out
-    except ValueError:
-        pass
-    return values
-
-
-def read_crawl(directory: str | os.PathLike) -> BlueskyCrawl:
-    """Load a folder written by :func:`write_crawl` or the crawler.
-
-    ``did`` and ``handle`` are read as strings, the count columns and ``hop`` as
-    integers; other node columns become int, float or str, whichever fits every value.
-
-    Raises
-    ------
-    FileNotFoundError
-        When the folder or a file is missing.
-    ValueError
-        On a malformed file (binary or non-UTF-8 text, a truncated ``.gz``, a bad
-        ``meta.json`` such as a non-integer ``version``, a bad row), or when ``directory`` is
-        a file; the message names the file, the line and bad value where known, and the fix.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from socialmarl.networks.graph import Graph
-    >>> folder = write_crawl(Graph(3, [[0, 1], [1, 2]], [0.5, 1.0]), tempfile.mkdtemp())
-    >>> c = read_crawl(folder)
-    >>> c.graph.num_edges, c.graph.edge_weight.tolist(), c.edge_likes
-    (2, [0.5, 1.0], None)
-    """
-    directory = existing_folder(directory, "crawl folder", "meta.json, nodes.csv, edges.csv")
-    mpath = existing_file(directory / "meta.json", "crawl metadata file")
-    meta = load_json(mpath)  # names the file: not UTF-8, binary, not valid JSON
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
-        found = meta.get("format") if isinstance(meta, dict) else None
-        raise ValueError(
-            f"{mpath}: format {found!r} is not {FORMAT_NAME!r}; this is not a folder written "
-            "by write_crawl (or its meta.json was edited)"
-        )
-    version = meta.get("version", 0)
-    if isinstance(version, bool) or not isinstance(version, (int, float)) or version % 1:
-        raise ValueError(
-            f"{mpath}: format version {version!r} is not an integer; write_crawl writes "
-            f'"version": {FORMAT_VERSION}, so the file was edited or damaged: fix it or write '
-            "the folder again"
-        )
-    if version > FORMAT_VERSION:
-        raise ValueError(
-            f"{mpath}: format version {version} is newer than this "
-            f"socialmarl reads ({FORMAT_VERSION}); upgrade socialmarl"
-        )
-    for key in ("num_nodes", "num_edges"):
-        if key in meta:
-            parse_number(meta[key], str(mpath), key, integer=True, low=0)
-    if not isinstance(meta.get("directed", True), bool):
-        raise ValueError(
-            f"{mpath}: directed = {meta['directed']!r} is not true or false; fix the value"
-        )
-    npath, nrows = _open_table(directory, "nodes")
-    header = nrows[0]
-    if not header or header[0] != "node":
-        raise ValueError(f"{npath}, line 1: the first column must be 'node', got {header[:1]}")
-    if len(set(header)) != len(header):
-        raise ValueError(f"{npath}, line 1: repeated column name in {header}")
-    columns: dict[str, list[str]] = {h: [] for h in header[1:]}
-    for line, row in enumerate(nrows[1:], start=2):
-        if len(row) != len(header):
-            raise ValueError(
-                f"{npath}, line {line}: {len(row)} fields, the header has {len(header)}"
-            )
-        u = _parse_int(npath, line, "node", row[0])
-        if u != line - 2:
-            raise ValueError(
-                f"{npath}, line {line}: node {u} out of order; nodes must be 0..N-1 in order"
-            )
-        for h, v in zip(header[1:], row[1:]):
-            columns[h].append(v)
-    n = len(nrows) - 1
-    if n < 1:
-        raise ValueError(f"{npath}: no node rows")
-    attrs: dict[str, list[Any]] = {}
-    for h, vals in columns.items():
-        if h in _STR_COLUMNS:
-            attrs[h] = vals
-        elif h in _INT_COLUMNS:
-            attrs[h] = [_parse_int(npath, k + 2, h, v) for k, v in enumerate(vals)]
-        else:
-            attrs[h] = _infer_column(vals)
-    epath, erows = _open_table(directory, "edges")
-    eh = erows[0]
-    if eh[:2] != ["sender", "receiver"]:
-        raise ValueError(f"{epath}, line 1: columns must start with sender,receiver; got {eh}")
-    unknown = set(eh[2:]) - {"weight", "likes"}
-    if unknown:
-        raise ValueError(f"{epath}, line 1: unknown column(s) {sorted(unknown)}")
-    src, dst, wts, lks = [], [], [], []
-    for line, row in enumerate(erows[1:], start=2):
-        if len(row) != len(eh):
-            raise ValueError(f"{epath}, line {line}: {len(row)} fields, the header has {len(eh)}")
-        rec = dict(zip(eh, row))
-        s = _parse_int(epath, line, "sender", rec["sender"])
-        r = _parse_int(epath, line, "receiver", rec["receiver"])
-        for name, v in (("sender", s), ("receiver", r)):
-            if not 0 <= v < n:
-                raise ValueError(f"{epath}, line {line}: {name} {v} is not a node id 0..{n - 1}")
-        src.append(s)
-        dst.append(r)
-        if "weight" in rec:
-            try:
-                w = float(rec["weight"])
-            except ValueError:
-                raise ValueError(
-                    f"{epath}, line {line}: weight={rec['weight']!r} is not a number"
-                ) from None
-            if not math.isfinite(w) or w < 0:
-                raise ValueError(f"{epath}, line {line}: weight {w} must be finite and >= 0")
-            wts.append(w)
-        if "likes" in rec:
-            k = _parse_int(epath, line, "likes", rec["likes"])
-            if k < 0:
-                raise ValueError(f"{epath}, line {line}: likes {k} must be >= 0")
-            lks.append(k)
-    ei = torch.tensor([src, dst], dtype=torch.long).reshape(2, -1)
-    perm_key = ei[1] * n + ei[0]
-    order = torch.argsort(perm_key, stable=True)
-    w_t = torch.tensor(wts, dtype=torch.float64) if "weight" in eh else None
-    try:
-        graph = Graph(n, ei, w_t, attrs, str(meta.get("name", "bluesky-crawl")),
-                      bool(meta.get("directed", True)))
-    except ValueError as exc:
-        raise ValueError(f"{epath}: {exc}") from exc
-    likes_t = torch.tensor(lks, dtype=torch.int64)[order] if "likes" in eh else None
-    for key, val, table in (("num_nodes", graph.num_nodes, npath),
-                            ("num_edges", graph.num_edges, epath)):
-        if key in meta and int(meta[key]) != val:
-            raise ValueError(
-                f"{mpath}: {key}={meta[key]} but {table.name} holds {val}; the folder is "
-                "incomplete or was edited by hand: write it again"
-            )
-    return BlueskyCrawl(graph, likes_t, meta)
