@@ -68,7 +68,7 @@ def reference_step(
             ent[b] = 0.0 if p in (0.0, 1.0) else -(p * math.log2(p) + (1 - p) * math.log2(1 - p))
         else:
             ent[b] = 1.0
-        agree[b] = agreeing / total_edges if total_edges else 0.0
+        agree[b] = agreeing / total_edges if total_edges else np.nan  # no active edge
     return {
         "reward": reward,
         "truth_reward": truth_r,

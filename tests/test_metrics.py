@@ -365,7 +365,7 @@ def test_summarise_is_bootstrap_of_episode_metrics():
         "consensus_time", "opinion_bimodality", "agreement_mean", "agreement_final",
         "edge_disagreement_final", "group_variance_final", "group_bimodality_final",
         "group_gap_final", "cross_disagreement_final", "within_disagreement_final",
-        "lying_rate", "ever_lied",
+        "lying_rate", "ever_lied", "wait_rate",
     }
     assert set(s.metric) == expected
     s = s.set_index("metric")
@@ -379,6 +379,28 @@ def test_summarise_is_bootstrap_of_episode_metrics():
         assert s.loc[m, "ci_low"] <= s.loc[m, "value"] + 1e-12 <= s.loc[m, "ci_high"] + 2e-12
     np.testing.assert_allclose(ep.accuracy_mean, ref_accuracy(o, truth).mean(1))
     np.testing.assert_allclose(ep.lying_rate, lying_rate(o, beliefs, flips))
+    np.testing.assert_allclose(ep.wait_rate, (o == 2).mean((1, 2)))
+
+
+def test_rewards_and_signals_columns():
+    o, truth, _, _, g, _ = _random_case(12, b=6)
+    rng = np.random.default_rng(12)
+    rewards = rng.normal(size=o.shape).astype(np.float32)
+    signals = rng.normal(0.5, 1.0, size=(o.shape[0], o.shape[2])).astype(np.float32)
+    signals[0, :3] = 0.5  # no signal: reads as 0
+    ep = episode_metrics(o, truth, g, rewards=rewards, signals=signals)
+    ref_ret = [np.mean([sum(float(rewards[e, s, i]) for s in range(o.shape[1]))
+                        for i in range(o.shape[2])]) for e in range(o.shape[0])]
+    np.testing.assert_allclose(ep.mean_return, ref_ret, rtol=1e-12)
+    ref_sig = [np.mean([(signals[e, i] > 0.5) == truth[e] for i in range(o.shape[2])])
+               for e in range(o.shape[0])]
+    np.testing.assert_allclose(ep.signal_accuracy, ref_sig)
+    s = summarise(o, truth, g, rewards=rewards, signals=signals, n_boot=50).set_index("metric")
+    assert s.loc["mean_return", "value"] == pytest.approx(np.mean(ref_ret))
+    with pytest.raises(ValueError, match="rewards has shape"):
+        episode_metrics(o, truth, g, rewards=rewards[:, :-1])
+    with pytest.raises(ValueError, match="signals has shape"):
+        episode_metrics(o, truth, g, signals=signals[:, :-1])
 
 
 def test_over_steps_values():
@@ -419,8 +441,8 @@ def test_bad_inputs_name_the_problem():
         agreement_per_step(np.zeros((1, 1, 3)), g, edge_active=np.ones((1, 1, 2), bool))
 
 
-def test_sparse_and_gather_paths_agree_across_chunks(monkeypatch):
-    import socialmarl.analysis.metrics as mm
+def test_edge_counts_agree_across_chunks(monkeypatch):
+    import socialmarl.game.measures as mm
 
     o, _, _, _, g, groups = _random_case(11, b=9, t=4, n=8)
     ref = polarisation_per_step(o, g, groups=groups)

@@ -683,6 +683,16 @@ def test_score_opinions_continuous_and_to_guess():
     assert to_guess(torch.tensor([0.5, 0.51]), 0.5).tolist() == [0, 1]
 
 
+def test_score_opinions_agreement_is_nan_without_edges():
+    # one convention everywhere (socialmarl.game.measures): no edge, no agreement to measure
+    g = Graph(3, torch.zeros((2, 0), dtype=torch.long))
+    s = score_opinions(torch.tensor([[[1, 1, 0], [1, 1, 1]]]), g, truth=torch.tensor([1]))
+    assert torch.isnan(s["agreement"]).all() and s["agreement"].shape == (1, 2)
+    np.testing.assert_allclose(s["accuracy"].numpy(), [[2 / 3, 1.0]])
+    loops = Graph(3, [[0, 1], [0, 1]])  # self loops only: ignored, as in the game
+    assert torch.isnan(score_opinions(torch.tensor([[1, 0, 1]]), loops)["agreement"]).all()
+
+
 # ------------------------------------------------------------------ bad input
 
 

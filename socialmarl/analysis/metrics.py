@@ -12,32 +12,32 @@ All functions take the evaluation arrays in one layout, as NumPy arrays or torch
 
 Per-step building blocks return NumPy arrays ``(B, T)`` or ``(B,)``; the tidy entry points
 :func:`episode_metrics`, :func:`summarise`, :func:`over_steps` and :func:`sweep_table`
-return pandas DataFrames. Conventions (chosen where the design is silent):
+return pandas DataFrames.
 
-* Accuracy counts a wait as wrong (as the game does). Agreement is the share of edges whose
-  two ends state the same definite guess; disagreement the share whose ends state opposite
-  guesses (an edge with a waiting end counts in neither, so agreement + disagreement <= 1).
-  Self loops are ignored. With no (active) edge the value is NaN.
+Every quantity is computed by :mod:`socialmarl.game.measures`, the one definition the game,
+the evaluation record and the rules use too; the functions here check and convert the
+arrays and return NumPy. The measures' conventions, in short (see that module for all):
+
+* Accuracy counts a wait as wrong. Agreement is the share of active edges whose two ends
+  state the same definite guess, disagreement the share whose ends state opposite guesses
+  (agreement + disagreement <= 1); self loops are ignored; with no active edge both are NaN.
 * Entropy is the binary entropy in bits of the share of 1s among agents that guess, and
-  1 bit when nobody guesses (the game's convention).
+  1 bit when nobody guesses.
 * Consensus time is the first step ``t`` (0-based) from which on, up to the last step, at
-  least ``threshold`` of all ``N`` agents state one and the same guess (the same guess at
-  every step; waits count against consensus). It is NaN for an episode that never reaches
-  such a consensus; :func:`summarise` reports ``consensus_reached`` (share of episodes) and
-  ``consensus_time`` (mean over the episodes that reach it).
-* A stated opinion is 1 for guess 1, 0 for guess 0 and missing for wait. A group's mean
-  opinion averages its guessing members (NaN if none guesses). Group variance is the
-  population variance (ddof 0) across groups, each group weighted equally; the bimodality
-  coefficient is ``(skew^2 + 1) / kurtosis`` with population moments (1 for two point
-  masses, 5/9 for a uniform, 1/3 for a normal; NaN with zero variance). With two groups it
-  is 1 whenever they differ, so it is informative with many groups (communities); the
-  per-agent ``opinion_bimodality`` uses each agent's mean stated opinion over the episode.
-* Lying (the README's "Analysis"): an agent lies at a step when it states a definite guess ``a``
-  opposite to its belief ``b``, ``(b - 0.5)(a - 0.5) < 0``, both in its own frame. A flip
-  maps ``b -> 1 - b`` and ``a -> 1 - a``, which leaves the product unchanged, so the rule
-  gives the same answer in the environment's frame; a belief of exactly 0.5 never lies.
-  The lying rate of an episode is lies / definite guesses (NaN with no guess); the ever-lied
-  share is the fraction of agents that lie at least once in the episode.
+  least ``threshold`` of all ``N`` agents state one and the same guess; NaN when never.
+* A stated opinion is 1 for guess 1, 0 for guess 0 and missing for wait; group means,
+  group variance (ddof 0, groups weighted equally) and the bimodality coefficient
+  ``(skew^2 + 1) / kurtosis`` (population moments) follow. With two groups the coefficient
+  is 1 whenever they differ, so it is informative with many groups (communities).
+* Lying (the README's "Analysis"): a definite guess ``a`` against the own belief ``b``,
+  ``(b - 0.5)(a - 0.5) < 0``, frame-invariant. The lying rate of an episode is its lies /
+  definite guesses (NaN with no guess); ever-lied is the share of agents that lie at least
+  once in the episode.
+
+Conventions of the tables here: :func:`summarise` averages per-episode values over the
+episodes where they are not NaN (``n`` counts those); ``agreement_mean`` of an episode is
+the mean over its steps with an active edge; ``consensus_reached`` is the share of episodes
+that reach consensus and ``consensus_time`` the mean over those.
 
 Confidence intervals are percentile bootstraps of the mean over episodes, seeded; when the
 episodes come from several runs (``runs``: one label per episode, e.g. the training seed) a
@@ -46,7 +46,6 @@ two-level bootstrap resamples runs, then episodes within each chosen run.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -55,7 +54,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..learning.actions import lies
+from ..game import measures
+from ..game.measures import lies
 from ..networks.graph import Graph
 
 __all__ = [
@@ -64,6 +64,7 @@ __all__ = [
     "agreement_per_step",
     "disagreement_per_step",
     "entropy_per_step",
+    "wait_rate_per_step",
     "consensus_time",
     "group_labels",
     "group_opinions",
@@ -73,6 +74,8 @@ __all__ = [
     "lying_mask",
     "lying_rate",
     "ever_lied",
+    "mean_return",
+    "signal_accuracy",
     "bootstrap_ci",
     "episode_metrics",
     "summarise",
@@ -84,9 +87,6 @@ __all__ = [
 
 SUMMARY_COLUMNS = ["metric", "value", "ci_low", "ci_high", "n"]
 SWEEP_COLUMNS = ["network", "alpha", "metric", "value", "ci_low", "ci_high", "n"]
-
-_CHUNK_ELEMS = 1 << 24  # edge gathers are done in episode chunks of at most this many items
-
 
 # ---------------------------------------------------------------------------- input checks
 def _device(x: Any, device: str | torch.device | None) -> torch.device:
@@ -135,8 +135,8 @@ def _truth(truth: Any, b: int, device: torch.device) -> torch.Tensor:
 
 def _edges(
     graph: Graph, o: torch.Tensor, edge_active: Any | None
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor]:
-    """Senders, receivers, active mask (B, T, E') and kept-edge mask, without self loops."""
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The graph's ``edge_index`` on the device of ``o`` and the checked mask (B, T, E)."""
     if not isinstance(graph, Graph):
         raise TypeError(f"graph must be a socialmarl Graph, got {type(graph).__name__}")
     n = o.shape[2]
@@ -145,8 +145,6 @@ def _edges(
             f"graph has {graph.num_nodes} nodes but outputs has {n} agents (last axis); "
             "pass the graph the episodes were played on"
         )
-    ei = graph.edge_index.to(o.device)
-    keep = ei[0] != ei[1]
     act = None
     if edge_active is not None:
         act = _tensor(edge_active, "edge_active", o.device).bool()
@@ -156,8 +154,11 @@ def _edges(
                 f"edge_active has shape {tuple(act.shape)}; it must be (B, T, E) = {want}, "
                 "aligned with graph.edge_index"
             )
-        act = act[..., keep]
-    return ei[0, keep], ei[1, keep], act, keep
+    return graph.edge_index.to(o.device), act
+
+
+def _numpy(x: torch.Tensor) -> np.ndarray:
+    return x.detach().cpu().numpy()
 
 
 # ---------------------------------------------------------------------------- per step
@@ -166,7 +167,7 @@ def accuracy_per_step(
 ) -> np.ndarray:
     """Share of agents whose stated output equals the truth, per episode and step.
 
-    A wait counts as wrong.
+    A wait counts as wrong (:func:`socialmarl.game.measures.accuracy`).
 
     Parameters
     ----------
@@ -188,7 +189,7 @@ def accuracy_per_step(
     dev = _device(outputs, device)
     o = _outputs(outputs, dev)
     t = _truth(truth, o.shape[0], dev)
-    return (o == t[:, None, None]).double().mean(2).cpu().numpy()
+    return _numpy(measures.accuracy(o, t[:, None]))
 
 
 def edge_opinion_counts(
@@ -200,6 +201,8 @@ def edge_opinion_counts(
     device: str | torch.device | None = None,
 ) -> dict[str, np.ndarray]:
     """Counts of edges in agreement and disagreement, per episode and step.
+
+    :func:`socialmarl.game.measures.edge_counts` on checked arrays.
 
     Parameters
     ----------
@@ -228,7 +231,7 @@ def edge_opinion_counts(
     """
     dev = _device(outputs, device)
     o = _outputs(outputs, dev)
-    mask = None
+    ei, act = _edges(graph, o, edge_active)
     if edge_mask is not None:
         mask = _tensor(edge_mask, "edge_mask", dev).bool().reshape(-1)
         if mask.numel() != graph.num_edges:
@@ -236,71 +239,10 @@ def edge_opinion_counts(
                 f"edge_mask has {mask.numel()} entries for {graph.num_edges} edges; give one "
                 "per edge"
             )
-    (out,) = _edge_counts(o, graph, edge_active, [mask])
-    return out
-
-
-def _edge_counts(
-    o: torch.Tensor, graph: Graph, edge_active: Any | None, masks: list[torch.Tensor | None]
-) -> list[dict[str, np.ndarray]]:
-    """Agree / disagree / edge counts (B, T) for several edge subsets in one pass.
-
-    ``masks`` are (E,) bool over all edges (None = all edges); self loops are dropped.
-    Without ``edge_active`` the counts come from a sparse product: with ``n1[i]`` and
-    ``n0[i]`` the numbers of ``i``'s in-neighbours stating 1 and 0, the edges into ``i``
-    agree ``[o_i = 1] n1[i] + [o_i = 0] n0[i]`` times. With ``edge_active`` the two ends of
-    every edge are gathered (in episode chunks).
-    """
-    snd, rcv, act, keep = _edges(graph, o, edge_active)
-    b, t, n = o.shape
-    dev = o.device
-    m = torch.stack(
-        [torch.ones_like(keep[keep]) if mk is None else mk[keep] for mk in masks], 1
-    ).float()  # (E', K); float32 counts are exact below 2**24 edges
-    k = m.shape[1]
-    e = snd.numel()
-    agree = torch.zeros(b, t, k, dtype=torch.float64, device=dev)
-    dis = torch.zeros_like(agree)
-    if act is None:
-        edges = m.sum(0).double().expand(b, t, k)
-        ids = torch.nonzero(m.T > 0)  # (nnz, 2): mask index, edge index
-        rows = ids[:, 0] * n + rcv[ids[:, 1]]
-        a_stack = torch.sparse_coo_tensor(
-            torch.stack([rows, snd[ids[:, 1]]]), torch.ones(ids.shape[0], device=dev),
-            (k * n, n), check_invariants=True,
-        ).coalesce()
-        chunk = max(1, _CHUNK_ELEMS // max(1, t * n * k))
-        for s in range(0, b, chunk):
-            oc = o[s : s + chunk].reshape(-1, n)  # (C, N)
-            i1, i0 = (oc == 1).float(), (oc == 0).float()
-            n1 = torch.sparse.mm(a_stack, i1.T).reshape(k, n, -1)  # (K, N, C)
-            n0 = torch.sparse.mm(a_stack, i0.T).reshape(k, n, -1)
-            same = (n1 * i1.T[None] + n0 * i0.T[None]).sum(1)  # (K, C)
-            diff = (n0 * i1.T[None] + n1 * i0.T[None]).sum(1)
-            agree[s : s + chunk] = same.T.reshape(-1, t, k).double()
-            dis[s : s + chunk] = diff.T.reshape(-1, t, k).double()
-    else:
-        edges = (act.float().reshape(-1, e) @ m).reshape(b, t, k).double()
-        o8 = o.to(torch.int8)
-        chunk = max(1, _CHUNK_ELEMS // max(1, t * e))
-        for s in range(0, b, chunk):
-            oc = o8[s : s + chunk]
-            a, r = oc[..., snd], oc[..., rcv]
-            guess = (a != 2) & (r != 2) & act[s : s + chunk]
-            same = (guess & (a == r)).float().reshape(-1, e) @ m
-            diff = (guess & (a != r)).float().reshape(-1, e) @ m
-            agree[s : s + chunk] = same.reshape(-1, t, k).double()
-            dis[s : s + chunk] = diff.reshape(-1, t, k).double()
-    return [
-        {"agree": agree[..., j].cpu().numpy(), "disagree": dis[..., j].cpu().numpy(),
-         "edges": edges[..., j].cpu().numpy()}
-        for j in range(k)
-    ]
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+        act = mask if act is None else act & mask
+    c = measures.edge_counts(o, ei, act)
+    return {"agree": _numpy(c["agree"]), "disagree": _numpy(c["disagree"]),
+            "edges": _numpy(c["active"])}
 
 
 def agreement_per_step(
@@ -312,7 +254,7 @@ def agreement_per_step(
 ) -> np.ndarray:
     """Share of (active) edges whose two ends state the same definite guess, shape (B, T).
 
-    NaN at a step with no active edge.
+    NaN at a step with no active edge (:func:`socialmarl.game.measures.agreement`).
 
     Examples
     --------
@@ -320,8 +262,10 @@ def agreement_per_step(
     >>> agreement_per_step([[[1, 1, 1], [1, 1, 2]]], sm.complete_graph(3)).tolist()
     [[1.0, 0.3333333333333333]]
     """
-    c = edge_opinion_counts(outputs, graph, edge_active=edge_active, device=device)
-    return _ratio(c["agree"], c["edges"])
+    dev = _device(outputs, device)
+    o = _outputs(outputs, dev)
+    ei, act = _edges(graph, o, edge_active)
+    return _numpy(measures.agreement(o, ei, act))
 
 
 def disagreement_per_step(
@@ -333,40 +277,51 @@ def disagreement_per_step(
 ) -> np.ndarray:
     """Share of (active) edges whose ends state opposite guesses, shape (B, T).
 
+    NaN at a step with no active edge (:func:`socialmarl.game.measures.disagreement`).
+
     Examples
     --------
     >>> import socialmarl as sm
     >>> disagreement_per_step([[[0, 1]]], sm.complete_graph(2)).tolist()
     [[1.0]]
     """
-    c = edge_opinion_counts(outputs, graph, edge_active=edge_active, device=device)
-    return _ratio(c["disagree"], c["edges"])
+    dev = _device(outputs, device)
+    o = _outputs(outputs, dev)
+    ei, act = _edges(graph, o, edge_active)
+    return _numpy(measures.disagreement(o, ei, act))
 
 
 def entropy_per_step(outputs: Any, *, device: str | torch.device | None = None) -> np.ndarray:
     """Binary entropy (bits) of the share of 1s among guessing agents, shape (B, T).
 
-    1 bit when nobody guesses, as in the game's per-step info.
+    1 bit when nobody guesses, as in the game's per-step info
+    (:func:`socialmarl.game.measures.entropy`).
 
     Examples
     --------
     >>> entropy_per_step([[[0, 1, 2], [1, 1, 2], [2, 2, 2]]]).tolist()
     [[1.0, 0.0, 1.0]]
     """
-    dev = _device(outputs, device)
-    o = _outputs(outputs, dev)
-    n_guess = (o != 2).double().sum(2)
-    p = torch.where(n_guess > 0, (o == 1).double().sum(2) / n_guess.clamp_min(1), 0.5)
-    pc = p.clamp(1e-300, 1.0)
-    qc = (1 - p).clamp(1e-300, 1.0)
-    h = -(p * torch.log2(pc) + (1 - p) * torch.log2(qc))
-    return torch.where(h > 0, h, torch.zeros_like(h)).cpu().numpy()
+    return _numpy(measures.entropy(_outputs(outputs, _device(outputs, device))))
+
+
+def wait_rate_per_step(outputs: Any, *, device: str | torch.device | None = None) -> np.ndarray:
+    """Share of agents that wait, shape (B, T) (:func:`socialmarl.game.measures.wait_rate`).
+
+    Examples
+    --------
+    >>> wait_rate_per_step([[[0, 2], [2, 2]]]).tolist()
+    [[0.5, 1.0]]
+    """
+    return _numpy(measures.wait_rate(_outputs(outputs, _device(outputs, device))))
 
 
 def consensus_time(
     outputs: Any, *, threshold: float = 0.9, device: str | torch.device | None = None
 ) -> np.ndarray:
     """First step from which a ``threshold`` share of agents holds one guess to the end.
+
+    :func:`socialmarl.game.measures.consensus_time` on checked arrays.
 
     Parameters
     ----------
@@ -385,23 +340,8 @@ def consensus_time(
     >>> consensus_time([[[0, 1], [1, 1], [1, 1]], [[0, 1], [1, 1], [0, 1]]], threshold=1.0)
     array([ 1., nan])
     """
-    if not (0.5 < float(threshold) <= 1.0):
-        raise ValueError(
-            f"threshold={threshold!r}; it must lie in (0.5, 1] so that at most one guess "
-            "can hold it"
-        )
-    dev = _device(outputs, device)
-    o = _outputs(outputs, dev)
-    b, t, n = o.shape
-    best = torch.full((b,), math.inf, dtype=torch.float64, device=dev)
-    steps = torch.arange(t, device=dev, dtype=torch.float64)
-    for g in (0, 1):
-        ok = (o == g).double().sum(2) >= threshold * n - 1e-9  # (B, T)
-        suffix = torch.flip(torch.cumprod(torch.flip(ok, [1]), 1), [1]).bool()
-        first = torch.where(suffix, steps, torch.full_like(steps, math.inf)).amin(1)
-        best = torch.minimum(best, first)
-    best = torch.where(torch.isinf(best), torch.full_like(best, math.nan), best)
-    return best.cpu().numpy()
+    o = _outputs(outputs, _device(outputs, device))
+    return _numpy(measures.consensus_time(o, threshold))
 
 
 # ---------------------------------------------------------------------------- polarisation
@@ -443,57 +383,40 @@ def group_labels(graph: Graph | None, groups: Any, num_nodes: int | None = None)
     return codes.reshape(-1).astype(np.int64)
 
 
+def _group_codes(graph: Graph | None, groups: Any, o: torch.Tensor) -> torch.Tensor:
+    return torch.as_tensor(group_labels(graph, groups, o.shape[2]), device=o.device)
+
+
 def group_opinions(
     outputs: Any, groups: Any, *, device: str | torch.device | None = None
 ) -> np.ndarray:
     """Mean stated opinion (share of guess 1 among guessing members) per group, (B, T, G).
 
-    NaN where no member of a group guesses. ``groups`` is one label per agent.
+    NaN where no member of a group guesses. ``groups`` is one label per agent
+    (:func:`socialmarl.game.measures.group_opinions`).
 
     Examples
     --------
     >>> group_opinions([[[1, 1, 0, 2]]], [0, 0, 1, 1]).tolist()
     [[[1.0, 0.0]]]
     """
-    dev = _device(outputs, device)
-    o = _outputs(outputs, dev)
-    codes = torch.as_tensor(group_labels(None, groups, o.shape[2]), device=dev)
-    g = int(codes.max()) + 1 if codes.numel() else 0
-    onehot = torch.nn.functional.one_hot(codes, g).double()  # (N, G)
-    ones = (o == 1).double() @ onehot
-    guess = (o != 2).double() @ onehot
-    return _ratio(ones.cpu().numpy(), guess.cpu().numpy())
+    o = _outputs(outputs, _device(outputs, device))
+    return _numpy(measures.group_opinions(o, _group_codes(None, groups, o)))
 
 
 def bimodality_coefficient(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """Bimodality coefficient ``(skew^2 + 1) / kurtosis`` with population moments.
 
-    NaN values are ignored; the result is NaN with fewer than two values or zero variance.
+    NaN values are ignored; the result is NaN with fewer than two values or zero variance
+    (:func:`socialmarl.game.measures.bimodality_coefficient` along ``axis``).
 
     Examples
     --------
     >>> float(bimodality_coefficient(np.array([0.0, 0.0, 1.0, 1.0])))
     1.0
     """
-    x = np.asarray(x, dtype=np.float64)
-    cnt = np.sum(~np.isnan(x), axis=axis, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mu = np.nansum(x, axis=axis, keepdims=True) / cnt
-        d = x - mu
-        m2 = np.nansum(d**2, axis=axis, keepdims=True) / cnt
-        m3 = np.nansum(d**3, axis=axis, keepdims=True) / cnt
-        m4 = np.nansum(d**4, axis=axis, keepdims=True) / cnt
-        ok = (cnt >= 2) & (m2 > 1e-12 * np.maximum(1.0, mu**2))
-        bc = np.where(ok, (m3**2 / m2**3 + 1.0) / (m4 / m2**2), np.nan)
-    return np.squeeze(bc, axis=axis)
-
-
-def _nanvar(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    cnt = np.sum(~np.isnan(x), axis=axis)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mu = np.nansum(x, axis=axis) / cnt
-        v = np.nansum((x - np.expand_dims(mu, axis)) ** 2, axis=axis) / cnt
-    return np.where(cnt >= 2, v, np.nan)
+    x = np.ascontiguousarray(np.moveaxis(np.asarray(x, dtype=np.float64), axis, -1))
+    return _numpy(measures.bimodality_coefficient(torch.from_numpy(x)))
 
 
 def polarisation_per_step(
@@ -505,6 +428,8 @@ def polarisation_per_step(
     device: str | torch.device | None = None,
 ) -> dict[str, np.ndarray]:
     """Polarisation of the stated opinions per episode and step, each of shape (B, T).
+
+    :func:`socialmarl.game.measures.polarisation` on checked arrays.
 
     Parameters
     ----------
@@ -533,92 +458,38 @@ def polarisation_per_step(
     ([[1.0]], [[1.0]])
     """
     o = _outputs(outputs, _device(outputs, device))
-    return _polarisation(o, graph, groups, edge_active)[0]
+    return _polarisation(o, graph, groups, edge_active)
 
 
 def _polarisation(
     o: torch.Tensor, graph: Graph | None, groups: Any | None, edge_active: Any | None
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
-    """Polarisation measures and the all-edge counts, with one pass over the edges."""
-    out: dict[str, np.ndarray] = {}
-    codes = None if groups is None else group_labels(graph, groups, o.shape[2])
-    counts = None
-    if graph is not None:
-        masks: list[torch.Tensor | None] = [None]
-        if codes is not None:
-            ei = graph.edge_index.cpu().numpy()
-            cross = torch.as_tensor(codes[ei[0]] != codes[ei[1]], device=o.device)
-            masks += [cross, ~cross]
-        cs = _edge_counts(o, graph, edge_active, masks)
-        counts = cs[0]
-        out["edge_disagreement"] = _ratio(counts["disagree"], counts["edges"])
-    if codes is not None:
-        m = group_opinions(o, codes)
-        out["group_variance"] = _nanvar(m, axis=-1)
-        out["group_bimodality"] = bimodality_coefficient(m, axis=-1)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            gap = np.nanmax(m, axis=-1) - np.nanmin(m, axis=-1)
-        out["group_gap"] = np.where(np.sum(~np.isnan(m), -1) >= 2, gap, np.nan)
-        if graph is not None:
-            out["cross_disagreement"] = _ratio(cs[1]["disagree"], cs[1]["edges"])
-            out["within_disagreement"] = _ratio(cs[2]["disagree"], cs[2]["edges"])
-    return out, counts
+) -> dict[str, np.ndarray]:
+    codes = None if groups is None else _group_codes(graph, groups, o)
+    ei, act = (None, None) if graph is None else _edges(graph, o, edge_active)
+    return {k: _numpy(v) for k, v in measures.polarisation(o, ei, codes, act).items()}
 
 
 def opinion_bimodality(outputs: Any, *, device: str | torch.device | None = None) -> np.ndarray:
     """Bimodality coefficient across agents of each agent's mean stated opinion, shape (B,).
 
     An agent's mean opinion is its share of guess 1 among its definite guesses over the
-    episode's steps; agents that never guess are left out.
+    episode's steps; agents that never guess are left out
+    (:func:`socialmarl.game.measures.opinion_bimodality`).
 
     Examples
     --------
     >>> opinion_bimodality([[[0, 1], [0, 1]], [[0, 1], [1, 0]]]).tolist()
     [1.0, nan]
     """
-    dev = _device(outputs, device)
-    o = _outputs(outputs, dev)
-    ones = (o == 1).double().sum(1).cpu().numpy()
-    guess = (o != 2).double().sum(1).cpu().numpy()
-    return bimodality_coefficient(_ratio(ones, guess), axis=-1)
+    return _numpy(measures.opinion_bimodality(_outputs(outputs, _device(outputs, device))))
 
 
 # ---------------------------------------------------------------------------- lying
-def lying_mask(
-    outputs: Any,
-    beliefs: Any,
-    flips: Any | None = None,
-    *,
-    belief_frame: str = "env",
-    device: str | torch.device | None = None,
-) -> np.ndarray:
-    """Where an agent states a definite guess opposite to its own belief, (B, T, N) bool.
-
-    Both the guess and the belief are taken into the agent's own frame (swapped where its
-    flip bit is set) and the agent lies when ``(b - 0.5)(a - 0.5) < 0``. Because a flip
-    maps ``b -> 1 - b`` and ``a -> 1 - a`` the product, hence the answer, is the same in
-    the environment's frame.
-
-    Parameters
-    ----------
-    outputs : array or Tensor of int, shape (B, T, N)
-        Stated codes in the environment's labels.
-    beliefs : array or Tensor of float, shape (B, T, N)
-        ``P(Psi = 1)``, in the environment's labels (``belief_frame="env"``) or in each
-        agent's own frame (``belief_frame="agent"``, which needs ``flips``).
-    flips : array or Tensor of bool, shape (B, N), optional
-        Other-play flip bits (no flips by default).
-    belief_frame : {"env", "agent"}
-    device : str or torch.device, optional
-
-    Examples
-    --------
-    >>> lying_mask([[[1, 0, 2]]], [[[0.2, 0.2, 0.9]]]).tolist()
-    [[[True, False, False]]]
-    """
-    dev = _device(outputs, device)
-    o = _outputs(outputs, dev)
+def _lying(
+    o: torch.Tensor, beliefs: Any, flips: Any | None, belief_frame: str
+) -> torch.Tensor:
+    """Checked inputs into the agents' own frames, then :func:`measures.lies` (B, T, N)."""
+    dev = o.device
     b = _tensor(beliefs, "beliefs", dev).double()
     if tuple(b.shape) != tuple(o.shape):
         raise ValueError(
@@ -642,7 +513,43 @@ def lying_mask(
     fb = f[:, None, :]
     b_own = torch.where(fb, 1.0 - b, b) if belief_frame == "env" else b
     a_own = torch.where(fb & (o != 2), 1 - o, o)
-    return lies(a_own, b_own).cpu().numpy()
+    return lies(a_own, b_own)
+
+
+def lying_mask(
+    outputs: Any,
+    beliefs: Any,
+    flips: Any | None = None,
+    *,
+    belief_frame: str = "env",
+    device: str | torch.device | None = None,
+) -> np.ndarray:
+    """Where an agent states a definite guess opposite to its own belief, (B, T, N) bool.
+
+    Both the guess and the belief are taken into the agent's own frame (swapped where its
+    flip bit is set) and the agent lies when ``(b - 0.5)(a - 0.5) < 0``
+    (:func:`socialmarl.game.measures.lies`). Because a flip maps ``b -> 1 - b`` and
+    ``a -> 1 - a`` the product, hence the answer, is the same in the environment's frame.
+
+    Parameters
+    ----------
+    outputs : array or Tensor of int, shape (B, T, N)
+        Stated codes in the environment's labels.
+    beliefs : array or Tensor of float, shape (B, T, N)
+        ``P(Psi = 1)``, in the environment's labels (``belief_frame="env"``) or in each
+        agent's own frame (``belief_frame="agent"``, which needs ``flips``).
+    flips : array or Tensor of bool, shape (B, N), optional
+        Other-play flip bits (no flips by default).
+    belief_frame : {"env", "agent"}
+    device : str or torch.device, optional
+
+    Examples
+    --------
+    >>> lying_mask([[[1, 0, 2]]], [[[0.2, 0.2, 0.9]]]).tolist()
+    [[[True, False, False]]]
+    """
+    o = _outputs(outputs, _device(outputs, device))
+    return _numpy(_lying(o, beliefs, flips, belief_frame))
 
 
 def lying_rate(
@@ -655,14 +562,15 @@ def lying_rate(
 ) -> np.ndarray:
     """Per episode: lies divided by definite guesses (NaN with no guess), shape (B,).
 
+    :func:`socialmarl.game.measures.lying_rate`; see :func:`lying_mask` for the arguments.
+
     Examples
     --------
     >>> lying_rate([[[1, 0, 2]]], [[[0.2, 0.2, 0.9]]]).tolist()
     [0.5]
     """
-    lie = lying_mask(outputs, beliefs, flips, belief_frame=belief_frame, device=device)
-    guess = _outputs(outputs, torch.device("cpu")).numpy() != 2
-    return _ratio(lie.sum((1, 2)).astype(float), guess.sum((1, 2)).astype(float))
+    o = _outputs(outputs, _device(outputs, device))
+    return _numpy(measures.lying_rate(_lying(o, beliefs, flips, belief_frame), o))
 
 
 def ever_lied(
@@ -675,13 +583,52 @@ def ever_lied(
 ) -> np.ndarray:
     """Per episode: the share of agents that lie at least once, shape (B,).
 
+    :func:`socialmarl.game.measures.ever_lied`; see :func:`lying_mask` for the arguments.
+
     Examples
     --------
     >>> ever_lied([[[1, 0], [0, 0]]], [[[0.2, 0.2], [0.2, 0.2]]]).tolist()
     [0.5]
     """
-    lie = lying_mask(outputs, beliefs, flips, belief_frame=belief_frame, device=device)
-    return lie.any(1).mean(1).astype(float)
+    o = _outputs(outputs, _device(outputs, device))
+    return _numpy(measures.ever_lied(_lying(o, beliefs, flips, belief_frame)))
+
+
+# ---------------------------------------------------------------------------- rewards, signals
+def mean_return(rewards: Any, *, device: str | torch.device | None = None) -> np.ndarray:
+    """Per episode: each agent's summed reward, averaged over agents, shape (B,).
+
+    ``rewards`` is (B, T, N) (:func:`socialmarl.game.measures.mean_return`).
+
+    Examples
+    --------
+    >>> mean_return([[[0.5, -0.25], [0.5, 0.25]]]).tolist()
+    [0.5]
+    """
+    r = _tensor(rewards, "rewards", _device(rewards, device))
+    if r.dim() != 3:
+        raise ValueError(f"rewards has shape {tuple(r.shape)}; it must be (B, T, N)")
+    return _numpy(measures.mean_return(r))
+
+
+def signal_accuracy(
+    signals: Any, truth: Any, *, device: str | torch.device | None = None
+) -> np.ndarray:
+    """Per episode: the share of agents whose signal lies on the truth's side, shape (B,).
+
+    ``signals`` is (B, N) (:func:`socialmarl.game.measures.signal_accuracy`: a missing
+    signal, 0.5, reads as 0).
+
+    Examples
+    --------
+    >>> signal_accuracy([[0.9, 0.2, 0.7, 0.6]], [1]).tolist()
+    [0.75]
+    """
+    dev = _device(signals, device)
+    s = _tensor(signals, "signals", dev)
+    if s.dim() != 2:
+        raise ValueError(f"signals has shape {tuple(s.shape)}; it must be (B, N)")
+    return _numpy(measures.signal_accuracy(s, _truth(truth, s.shape[0], dev)))
 
 
 # ---------------------------------------------------------------------------- bootstrap
@@ -782,11 +729,17 @@ def episode_metrics(
     flips: Any | None = None,
     groups: Any | None = None,
     edge_active: Any | None = None,
+    rewards: Any | None = None,
+    signals: Any | None = None,
     belief_frame: str = "env",
     threshold: float = 0.9,
     device: str | torch.device | None = None,
 ) -> pd.DataFrame:
     """One row per episode, one column per metric (see :func:`summarise` for the list).
+
+    A ``*_mean`` column is the mean over the episode's steps (``agreement_mean`` leaves out
+    the steps without an active edge, where agreement is NaN), a ``*_final`` column the
+    value at the last step.
 
     Examples
     --------
@@ -806,22 +759,36 @@ def episode_metrics(
     ent = entropy_per_step(o)
     cols["entropy_mean"] = ent.mean(1)
     cols["entropy_final"] = ent[:, -1]
+    cols["wait_rate"] = wait_rate_per_step(o).mean(1)
     ct = consensus_time(o, threshold=threshold)
     cols["consensus_reached"] = (~np.isnan(ct)).astype(float)
     cols["consensus_time"] = ct
-    pol, c = _polarisation(o, graph, groups, edge_active)
-    if c is not None:
-        agree = _ratio(c["agree"], c["edges"])
+    if graph is not None:
+        agree = agreement_per_step(o, graph, edge_active=edge_active)
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)  # an episode with no active edge
             cols["agreement_mean"] = np.nanmean(agree, 1)
         cols["agreement_final"] = agree[:, -1]
-    for k, v in pol.items():
+    for k, v in _polarisation(o, graph, groups, edge_active).items():
         cols[f"{k}_final"] = v[:, -1]
     cols["opinion_bimodality"] = opinion_bimodality(o)
     if beliefs is not None:
-        cols["lying_rate"] = lying_rate(o, beliefs, flips, belief_frame=belief_frame)
-        cols["ever_lied"] = ever_lied(o, beliefs, flips, belief_frame=belief_frame)
+        lie = _lying(o, beliefs, flips, belief_frame)
+        cols["lying_rate"] = _numpy(measures.lying_rate(lie, o))
+        cols["ever_lied"] = _numpy(measures.ever_lied(lie))
+    if rewards is not None:
+        if tuple(np.shape(rewards)) != tuple(o.shape):
+            raise ValueError(
+                f"rewards has shape {np.shape(rewards)}; it must match outputs {tuple(o.shape)}"
+            )
+        cols["mean_return"] = mean_return(rewards, device=dev)
+    if signals is not None:
+        if tuple(np.shape(signals)) != (o.shape[0], o.shape[2]):
+            raise ValueError(
+                f"signals has shape {np.shape(signals)}; it must be (B, N) = "
+                f"{(o.shape[0], o.shape[2])}"
+            )
+        cols["signal_accuracy"] = signal_accuracy(signals, truth, device=dev)
     df = pd.DataFrame(cols)
     df.insert(0, "episode", np.arange(o.shape[0]))
     return df
@@ -837,6 +804,8 @@ def summarise(
     groups: Any | None = None,
     runs: Any | None = None,
     edge_active: Any | None = None,
+    rewards: Any | None = None,
+    signals: Any | None = None,
     belief_frame: str = "env",
     threshold: float = 0.9,
     n_boot: int = 1000,
@@ -855,6 +824,10 @@ def summarise(
     runs : sequence, optional
         One run label (e.g. training seed) per episode: a two-level bootstrap over runs and
         episodes. Concatenate the episodes of several runs along the first axis.
+    rewards : array, shape (B, T, N), optional
+        Rewards of every agent at every step, enabling ``mean_return``.
+    signals : array, shape (B, N), optional
+        The private signals, enabling ``signal_accuracy``.
     threshold : float
         Consensus share for ``consensus_time``.
     n_boot, ci, seed
@@ -864,13 +837,19 @@ def summarise(
     Returns
     -------
     pandas.DataFrame
-        Columns ``metric, value, ci_low, ci_high, n``. Metrics: ``accuracy_mean``,
-        ``accuracy_final``, ``entropy_mean``, ``entropy_final``, ``consensus_reached``,
-        ``consensus_time`` (over episodes that reach consensus), ``opinion_bimodality``;
-        with a graph ``agreement_mean``, ``agreement_final``, ``edge_disagreement_final``;
-        with groups ``group_variance_final``, ``group_bimodality_final``,
-        ``group_gap_final`` and with both ``cross_disagreement_final``,
-        ``within_disagreement_final``; with beliefs ``lying_rate`` and ``ever_lied``.
+        Columns ``metric, value, ci_low, ci_high, n``; ``value`` is the mean over the
+        episodes where the metric is not NaN, ``n`` their number. Metrics:
+        ``accuracy_mean``, ``accuracy_final``, ``entropy_mean``, ``entropy_final``,
+        ``wait_rate``, ``consensus_reached``, ``consensus_time`` (over episodes that reach
+        consensus), ``opinion_bimodality``; with a graph ``agreement_mean``,
+        ``agreement_final``, ``edge_disagreement_final``; with groups
+        ``group_variance_final``, ``group_bimodality_final``, ``group_gap_final`` and with
+        both ``cross_disagreement_final``, ``within_disagreement_final``; with beliefs
+        ``lying_rate`` and ``ever_lied`` (per-episode values, averaged over episodes); with
+        rewards ``mean_return``; with signals ``signal_accuracy``. These are the numbers of
+        :meth:`EvalRecord.summary() <socialmarl.analysis.evaluation.EvalRecord.summary>`
+        under other names (``accuracy`` is ``accuracy_mean``, ``final_accuracy`` is
+        ``accuracy_final`` and so on).
 
     Examples
     --------
@@ -881,7 +860,8 @@ def summarise(
     """
     ep = episode_metrics(
         outputs, truth, graph, beliefs=beliefs, flips=flips, groups=groups,
-        edge_active=edge_active, belief_frame=belief_frame, threshold=threshold, device=device,
+        edge_active=edge_active, rewards=rewards, signals=signals, belief_frame=belief_frame,
+        threshold=threshold, device=device,
     )
     names = [c for c in ep.columns if c != "episode"]
     res = bootstrap_ci(ep[names].to_numpy(), runs=runs, n_boot=n_boot, ci=ci, seed=seed)
@@ -923,10 +903,9 @@ def over_steps(
         "accuracy": accuracy_per_step(o, truth),
         "entropy": entropy_per_step(o),
     }
-    pol, c = _polarisation(o, graph, groups, edge_active)
-    if c is not None:
-        per["agreement"] = _ratio(c["agree"], c["edges"])
-    per.update(pol)
+    if graph is not None:
+        per["agreement"] = agreement_per_step(o, graph, edge_active=edge_active)
+    per.update(_polarisation(o, graph, groups, edge_active))
     frames = []
     for name, arr in per.items():
         r = bootstrap_ci(arr, runs=runs, n_boot=n_boot, ci=ci, seed=seed)

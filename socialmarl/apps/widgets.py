@@ -40,10 +40,12 @@ from matplotlib.figure import Figure
 
 from ..analysis.plots import plot_network_opinions, plot_over_steps
 from ..common.checks import as_float, as_int
+from ..game import measures
 from ..game.game import ConsensusGame
-from ..game.observation import WAIT, to_env_actions
+from ..game.measures import lies
+from ..game.observation import to_env_actions
 from ..game.strategies import STRATEGIES
-from ..learning.actions import lies, sample_actions
+from ..learning.actions import sample_actions
 from ..learning.policy import AttentionPolicy
 from ..networks.generators import (
     barabasi_albert_graph,
@@ -167,8 +169,8 @@ def _play(
             out = policy(own, h)
             h = out.hidden
             actions = sample_actions(out.logits, gen)
-            definite = actions != WAIT
-            lying = float(lies(actions, out.belief).sum()) / max(int(definite.sum()), 1)
+            # pooled over environments and agents (the last two axes); NaN if none guesses
+            lying = float(measures.lying_rate(lies(actions, out.belief), actions))
         env_actions = to_env_actions(actions, own.flips)
         obs, reward, _, info = game.step(env_actions)
         outputs.append(env_actions[0].cpu().numpy())
@@ -177,13 +179,13 @@ def _play(
         rows.append({
             "step": t,
             "accuracy": float(info["accuracy"].mean()),
-            "agreement": float(info["agreement"].mean()),
+            "agreement": float(info["agreement"].nanmean()),  # NaN: no active edge
             "reward": float(reward.mean()),
             "truth_reward": truth_r,
             "conformity_reward": conf_r,
             "truth_term": alpha * truth_r,
             "conformity_term": (1.0 - alpha) * conf_r,
-            "wait_rate": float((env_actions == WAIT).float().mean()),
+            "wait_rate": float(measures.wait_rate(env_actions).mean()),
             "lying_rate": lying,
             "truth_env0": int(info["truth"][0]),
         })
@@ -276,8 +278,10 @@ def explore_game(
         ``conformity_reward`` (means of the game's ``info``), the weighted parts
         ``truth_term = alpha * truth_reward`` and ``conformity_term = (1 - alpha) *
         conformity_reward``, ``wait_rate`` (share of agents waiting), ``lying_rate``
-        (share of definite guesses against the agent's own belief head; NaN for a
-        hand-written strategy, which has no belief) and ``truth_env0``.
+        (share of definite guesses against the agent's own belief head, pooled over the
+        environments; NaN at a step where nobody guesses, and for a hand-written strategy,
+        which has no belief) and ``truth_env0``. ``agreement`` averages the environments
+        with an active edge.
 
     Examples
     --------

@@ -3,6 +3,8 @@
 * :mod:`.game` -- :class:`ConsensusGame` (``B`` batched environments on one graph) and its
   :class:`GameConfig`;
 * :mod:`.observation` -- what agents see, action codes and other-play frames;
+* :mod:`.measures` -- every measure of stated opinions, defined once for the package
+  (the game's info, evaluation, metrics and the rules' scores all use it);
 * :mod:`.strategies` -- hand-written strategies (baselines, teaching).
 
 Layer: uses :mod:`socialmarl.common` and :mod:`socialmarl.networks` only.

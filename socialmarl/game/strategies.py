@@ -62,7 +62,8 @@ def play_episodes(game, strategy: Callable[[Observation], torch.Tensor], episode
     """Play whole episodes with a strategy; returns per-step means as a dict of lists.
 
     Keys: ``accuracy``, ``agreement``, ``entropy``, ``reward`` (each of length
-    ``episodes * T``, averaged over environments and agents).
+    ``episodes * T``, averaged over environments and agents; ``agreement`` over the
+    environments with an active edge, NaN at a step where none has one).
 
     Examples
     --------
@@ -79,6 +80,6 @@ def play_episodes(game, strategy: Callable[[Observation], torch.Tensor], episode
         actions = strategy(own)
         obs, reward, _, info = game.step(to_env_actions(actions, own.flips))
         for key in ("accuracy", "agreement", "entropy"):
-            hist[key].append(float(info[key].mean()))
+            hist[key].append(float(info[key].nanmean()))
         hist["reward"].append(float(reward.mean()))
     return hist

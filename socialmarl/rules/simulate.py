@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 
+from ..game import measures
 from ..networks.graph import Graph
 from .base import Rule, RuleContext, to_guess
 from .registry import make_rule
@@ -115,9 +116,11 @@ def score_opinions(
     Returns
     -------
     dict of Tensor, shaped like ``opinions`` without the agent axis
-        ``agreement`` (share of edges whose two ends state the same guess; 0 without
-        edges), ``mean`` (share of agents guessing 1), ``consensus`` (all agents agree), and
-        ``accuracy`` (share of agents whose guess equals ``truth``) when ``truth`` is given.
+        ``agreement`` (share of edges whose two ends state the same guess; NaN without
+        edges, as everywhere: :func:`socialmarl.game.measures.agreement`), ``mean`` (share
+        of agents guessing 1), ``consensus`` (all agents agree), and ``accuracy`` (share of
+        agents whose guess equals ``truth``, :func:`socialmarl.game.measures.accuracy`)
+        when ``truth`` is given. Float results are float32, like the game's info.
 
     Examples
     --------
@@ -137,10 +140,9 @@ def score_opinions(
         )
     g = to_guess(x, threshold) if x.is_floating_point() else x.long()
     ctx = RuleContext.from_graph(graph, x.device)
-    same = (g[..., ctx.senders] == g[..., ctx.receivers]).float()
-    agreement = same.mean(-1) if ctx.num_edges else torch.zeros(g.shape[:-1], device=x.device)
+    edge_index = torch.stack([ctx.senders, ctx.receivers])
     out = {
-        "agreement": agreement,
+        "agreement": measures.agreement(g, edge_index).float(),
         "mean": g.float().mean(-1),
         "consensus": (g == g[..., :1]).all(-1),
     }
@@ -148,6 +150,5 @@ def score_opinions(
         t = torch.as_tensor(truth, device=x.device).long().reshape(-1)
         if t.numel() != x.shape[0]:
             raise ValueError(f"truth has {t.numel()} values for {x.shape[0]} replicas")
-        t = t.view(-1, *([1] * (x.dim() - 1)))
-        out["accuracy"] = (g == t).float().mean(-1)
+        out["accuracy"] = measures.accuracy(g, t.view(-1, *([1] * (x.dim() - 2)))).float()
     return out
