@@ -33,7 +33,7 @@ def bench(graph: sm.Graph, b: int, device: str, mode: str, min_time: float) -> f
     if mode == "percolation":
         kwargs["p_perc"] = 0.9
     if mode == "dynamic":
-        kwargs.update(q=torch.full((graph.num_edges,), 0.5), interaction_rate=1.0)
+        kwargs["camp"] = sm.CampProcess(torch.full((graph.num_edges,), 0.5), rate=1.0)
     game = sm.ConsensusGame(
         graph, num_envs=b, alpha=0.5, device=device, check_actions=False, seed=0, **kwargs
     )

@@ -31,7 +31,7 @@ def test_train_resume_and_evaluate(tmp_path, capsys):
             "--out", str(run), *SMALL]
     assert main(args) == 0
     cfg = json.loads((run / "config.json").read_text())
-    assert cfg["train_config"]["interaction_rate"] == 0.5 and cfg["dynamic"] is True
+    assert cfg["camp"] == {"rate": 0.5, "edges": 698}
     assert cfg["train_config"]["alphas"] == [0.5, 1.0]
     assert main(["train", "--out", str(run), "--resume"]) == 0  # already finished: no-op
     assert "resuming" in capsys.readouterr().out

@@ -33,6 +33,23 @@ def test_per_environment_alpha_as_array_or_tensor():
         assert cfg.alpha == [0.0, 1.0]
 
 
+@pytest.mark.parametrize("rate,match", [
+    (float("inf"), "camp rate=inf"), (0.0, "camp rate=0.0 must be > 0"),
+    (True, "camp rate=True"), ("fast", "camp rate='fast'"),
+])
+def test_bad_camp_rates_are_named(rate, match):
+    with pytest.raises(ValueError, match=match):
+        sm.CampProcess(torch.full((4,), 0.5), rate=rate)
+
+
+def test_old_camp_arguments_say_how_to_pass_the_camp_now():
+    g = sm.ring_graph(4)
+    with pytest.raises(TypeError, match=r"camp=CampProcess\(q, rate\)"):
+        sm.ConsensusGame(g, q=torch.full((g.num_edges,), 0.5), interaction_rate=0.5)
+    with pytest.raises(ValueError, match="camp=CampProcess"):
+        sm.TrainConfig(interaction_rate=0.5)
+
+
 def test_train_config_takes_numpy_values_and_saves_plain_json():
     cfg = sm.TrainConfig(alphas=np.array([0.0, 0.5]), envs_per_alpha=np.int64(4),
                          num_minibatches=np.int64(2), lr=np.float32(1e-3), seed=np.int64(3))
@@ -51,7 +68,6 @@ def test_train_config_takes_numpy_values_and_saves_plain_json():
     (dict(sigma=float("inf")), "sigma=inf: need a finite number"),
     (dict(sigma=float("nan")), "sigma=nan"),
     (dict(reward_right=float("inf")), "reward_right=inf"),
-    (dict(interaction_rate=float("inf")), "interaction_rate=inf"),
     (dict(p_signal=np.float64(1.5)), "p_signal=1.5 is not a probability"),
     (dict(allow_wait="yes"), "allow_wait='yes': need True or False"),
     (dict(experts=[1.5]), "expert id=1.5"),

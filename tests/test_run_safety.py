@@ -255,7 +255,7 @@ def _pickled_object(sd):
     (_drop_population, "holds 1 policies for 2 alphas"),
     (_nan_weight, "alpha=0.5 has NaN or infinite weights"),
     (_wrong_shape, "does not fit this run"),
-    (lambda sd: sd.update(config="{not json"), "config or graph is unusable"),
+    (lambda sd: sd.update(config="{not json"), "config, graph or camp process is unusable"),
     (lambda sd: sd.update(format="someone-else-1"), "not a socialmarl checkpoint"),
 ])
 def test_inconsistent_checkpoints_are_refused_with_the_file_named(finished_run, tmp_path,

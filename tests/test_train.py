@@ -134,10 +134,19 @@ def test_rollout_plans_reused_in_the_epochs_equal_fresh_plans(monkeypatch):
     log_a = reused.train()
     assert set(built) == {cfg.num_envs}  # only the rollout's per-step plans
     built.clear()
-    monkeypatch.setattr(Trainer, "_plans_shared", lambda self: False)
-    fresh = Trainer(g, cfg, progress=False)
+
+    class FreshPlans(sm.AttentionPolicy):  # ignores the plans it is given
+        def forward(self, obs, h, *, plan=None, **kw):
+            return super().forward(obs, h, **kw)
+
+        def forward_sequence(self, obs, steps, *, plan=None):
+            return super().forward_sequence(obs, steps)
+
+    torch.manual_seed(cfg.seed)  # the trainer seeds the same way before building policies
+    own = [FreshPlans(g.num_nodes, cfg.policy) for _ in cfg.alphas]
+    fresh = Trainer(g, cfg, policies=own, progress=False)
     log_b = fresh.train()
-    assert cfg.num_envs not in built  # every plan was built inside a forward pass
+    assert cfg.envs_per_alpha in built  # plans were built inside the populations' passes
     cols = ["episode_return", "policy_loss", "value_loss", "approx_kl", "grad_norm"]
     pd.testing.assert_frame_equal(log_a[cols], log_b[cols], check_exact=True)
     for pa, pb in zip(reused.policies.parameters(), fresh.policies.parameters()):

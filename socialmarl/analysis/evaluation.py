@@ -13,6 +13,7 @@ same in the environment's labels.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 from dataclasses import dataclass, field
@@ -24,16 +25,19 @@ import pandas as pd
 import torch
 
 from ..common.checks import as_device, as_int
-from ..common.config_io import save_json
+from ..common.config_io import config_to_dict, save_json
 from ..common.files import (
     atomic_write_bytes,
     atomic_write_text,
     check_writable_dir,
     remove_stale_temp_files,
 )
+from ..game import measures
 from ..game.game import ConsensusGame, GameConfig
-from ..game.observation import WAIT, to_env_actions
-from ..learning.actions import lies, sample_actions
+from ..game.measures import lies
+from ..learning.rollout import rollout
+from ..learning.runs import load_run
+from ..networks.dynamic import CampProcess
 from ..networks.graph import Graph
 
 __all__ = ["EvalRecord", "evaluate", "evaluate_run"]
@@ -57,6 +61,9 @@ class EvalRecord:
     truth : ndarray of int64, shape (B,)
     flips : ndarray of bool, shape (B, N)
     accuracy, agreement, entropy : ndarray of float32, shape (B, T)
+        The game's per-step info (:mod:`socialmarl.game.measures`); agreement is NaN at a
+        step without an active edge. :meth:`summary` and :meth:`steps_frame` recompute
+        them from ``outputs`` in float64.
     attention : ndarray of float64, shape (E,)
         Mean attention each receiver puts on each sender over all steps and episodes
         (aligned with ``graph.edge_index``).
@@ -103,38 +110,70 @@ class EvalRecord:
         mat[np.arange(n), np.arange(n)] = self.self_attention
         return mat
 
+    def _per_step(self) -> dict[str, torch.Tensor]:
+        """``(B, T)`` float64 measures of every step, from :mod:`socialmarl.game.measures`."""
+        o = torch.as_tensor(self.outputs).long()
+        lying = torch.as_tensor(self.lying)
+        active = None if self.edge_active is None else torch.as_tensor(self.edge_active)
+        return {
+            "accuracy": measures.accuracy(o, torch.as_tensor(self.truth)[:, None]),
+            "agreement": measures.agreement(o, self.graph.edge_index.cpu(), active),
+            "entropy": measures.entropy(o),
+            # one step as a one-step episode: lies / definite guesses, NaN with no guess
+            "lying_rate": measures.lying_rate(lying[..., None, :], o[..., None, :]),
+            "wait_rate": measures.wait_rate(o),
+        }
+
     def summary(self) -> dict[str, float]:
-        """Headline numbers: mean and final-step accuracy, agreement, lying, waiting."""
-        definite = self.outputs != WAIT
+        """Headline numbers: mean and final-step accuracy, agreement, lying, waiting.
+
+        Every number is a mean over episodes of a per-episode value (episodes where it is
+        NaN left out), the same numbers as :func:`socialmarl.analysis.metrics.summarise`
+        under other names: ``accuracy`` and ``entropy`` are the means over steps
+        (``accuracy_mean``, ``entropy_mean``), ``final_*`` the last step's value,
+        ``agreement`` the mean over the steps with an active edge (``agreement_mean``),
+        ``lying_rate`` the episode's lies / definite guesses, ``ever_lied`` the share of
+        agents that lie at least once in the episode, ``wait_rate`` the share of waits,
+        ``mean_return`` an agent's summed reward averaged over agents and
+        ``signal_accuracy`` the share of signals on the truth's side of 0.5.
+        """
+        per = self._per_step()
+        o = torch.as_tensor(self.outputs).long()
+        lying = torch.as_tensor(self.lying)
+        truth = torch.as_tensor(self.truth)
+        per_episode = {
+            "accuracy": per["accuracy"].mean(-1),
+            "final_accuracy": per["accuracy"][:, -1],
+            "agreement": per["agreement"].nanmean(-1),
+            "final_agreement": per["agreement"][:, -1],
+            "entropy": per["entropy"].mean(-1),
+            "lying_rate": measures.lying_rate(lying, o),
+            "ever_lied": measures.ever_lied(lying),
+            "wait_rate": per["wait_rate"].mean(-1),
+            "mean_return": measures.mean_return(torch.as_tensor(self.rewards)),
+            "signal_accuracy": measures.signal_accuracy(torch.as_tensor(self.signals), truth),
+        }
         return {
             "alpha": float(self.alpha),
             "episodes": self.num_episodes,
-            "accuracy": float(self.accuracy.mean()),
-            "final_accuracy": float(self.accuracy[:, -1].mean()),
-            "agreement": float(self.agreement.mean()),
-            "final_agreement": float(self.agreement[:, -1].mean()),
-            "entropy": float(self.entropy.mean()),
-            "lying_rate": float(self.lying.sum() / max(definite.sum(), 1)),
-            "ever_lie_fraction": float(self.lying.any(axis=(0, 1)).mean()),
-            "wait_rate": float((~definite).mean()),
-            "mean_return": float(self.rewards.sum(1).mean()),
-            "signal_accuracy": float(((self.signals > 0.5) == self.truth[:, None]).mean()),
+            **{k: float(v.nanmean()) for k, v in per_episode.items()},
         }
 
     def steps_frame(self) -> pd.DataFrame:
-        """Tidy per-(episode, step) table of accuracy, agreement, entropy, lying and waits."""
+        """Tidy per-(episode, step) table of accuracy, agreement, entropy, lying and waits.
+
+        From :mod:`socialmarl.game.measures`: ``agreement`` is NaN at a step without an
+        active edge and ``lying_rate`` (lies / definite guesses at the step) NaN at a step
+        where nobody guesses.
+        """
         b, t, _ = self.outputs.shape
-        definite = self.outputs != WAIT
+        per = self._per_step()
         return pd.DataFrame(
             {
                 "alpha": float(self.alpha),
                 "episode": np.repeat(np.arange(b), t),
                 "step": np.tile(np.arange(t), b),
-                "accuracy": self.accuracy.reshape(-1),
-                "agreement": self.agreement.reshape(-1),
-                "entropy": self.entropy.reshape(-1),
-                "lying_rate": (self.lying.sum(-1) / np.maximum(definite.sum(-1), 1)).reshape(-1),
-                "wait_rate": (~definite).mean(-1).reshape(-1),
+                **{k: v.reshape(-1).numpy() for k, v in per.items()},
             }
         )
 
@@ -183,7 +222,7 @@ def evaluate(
     other_play: bool = True,
     greedy: bool = False,
     game_config: GameConfig | None = None,
-    q: torch.Tensor | None = None,
+    camp: CampProcess | None = None,
     device: str | torch.device = "cpu",
     seed: int = 1234,
     **game_overrides: Any,
@@ -208,8 +247,8 @@ def evaluate(
         Take the most likely action instead of sampling.
     game_config : GameConfig, optional
         Rules (sigma, p_signal, wait, episode length ...); ``p_perc`` defaults to 1.0.
-    q : Tensor, optional
-        Interaction probabilities for a dynamic camp network (with ``interaction_rate``).
+    camp : CampProcess, optional
+        The dynamic camp process of the network (interaction probabilities and rate).
     device : str
         Where to play.
     seed : int
@@ -246,10 +285,11 @@ def evaluate(
             "would mean nothing: the training run diverged (train it again with a lower lr)"
         )
     base = game_config if game_config is not None else GameConfig()
-    overrides = {"p_perc": 1.0, **game_overrides}
-    cfg_kwargs = {**base.__dict__, **overrides, "num_envs": batch, "alpha": float(alpha),
-                  "other_play": other_play}
-    cfg = GameConfig(**cfg_kwargs)
+    if "q" in game_overrides or "interaction_rate" in game_overrides:
+        raise TypeError("pass the camp process as camp=CampProcess(q, rate) instead of q= "
+                        "and interaction_rate=")
+    cfg = dataclasses.replace(base, **game_overrides, num_envs=batch, alpha=float(alpha),
+                              other_play=other_play)
     pcfg = getattr(policy, "config", None)
     n_act = getattr(pcfg, "num_actions", None)
     if n_act is not None and n_act != (3 if cfg.allow_wait else 2):
@@ -269,48 +309,39 @@ def evaluate(
     count = 0
     done_eps = 0
     chunk_id = 0
+    names = {"env_actions": "outputs", "env_belief": "beliefs", "reward": "rewards",
+             "accuracy": "accuracy", "agreement": "agreement", "entropy": "entropy"}
     while done_eps < episodes:
-        game = ConsensusGame(graph, cfg, q=q, device=dev, seed=seed + 7919 * chunk_id,
+        game = ConsensusGame(graph, cfg, camp=camp, device=dev, seed=seed + 7919 * chunk_id,
                              check_actions=False)
         chunk_id += 1
         obs = game.reset()
-        h = policy.initial_state(batch, dev)
-        rec: dict[str, list[torch.Tensor]] = {k: [] for k in (
-            "outputs", "beliefs", "lying", "rewards", "accuracy", "agreement", "entropy")}
         signals, truth, flips = obs.signal.clone(), game.truth.clone(), obs.flips.clone()
-        active: list[torch.Tensor] = []
-        for _ in range(cfg.episode_length):
-            own = obs.to_agent_frame()
-            if own.edge_active is not None:
-                active.append(own.edge_active)
-            out = policy(own, h)
-            h = out.hidden
-            actions = sample_actions(out.logits, gen, greedy=greedy)
-            lying = lies(actions, out.belief)
-            env_belief = torch.where(own.flips, 1.0 - out.belief, out.belief)
-            att_sum += out.attention.double().sum(0)
-            self_sum += out.self_attention.double().sum(0)
-            count += batch
-            env_actions = to_env_actions(actions, own.flips)
-            obs, reward, _, info = game.step(env_actions)
-            for k, v in (("outputs", env_actions.to(torch.int8)), ("beliefs", env_belief),
-                         ("lying", lying), ("rewards", reward), ("accuracy", info["accuracy"]),
-                         ("agreement", info["agreement"]), ("entropy", info["entropy"])):
-                rec[k].append(v)
+        played = rollout(game, policy, cfg.episode_length, obs=obs, generator=gen,
+                         hidden=policy.initial_state(batch, dev), greedy=greedy,
+                         record=(*names, "actions", "belief", "edge_active"),
+                         sum_attention=True)
+        att_sum += played.attention
+        self_sum += played.self_attention
+        count += played.count
+        st = played.steps
+        per_step = {new: st[old] for old, new in names.items()}
+        per_step["outputs"] = per_step["outputs"].to(torch.int8)
+        per_step["lying"] = lies(st["actions"], st["belief"])
+        if st["edge_active"] is not None:
+            per_step["edge_active"] = st["edge_active"].bool()
         take = min(batch, episodes - done_eps)
-        for k, v in rec.items():
-            chunks.setdefault(k, []).append(torch.stack(v, 1)[:take].cpu().numpy())
+        for k, v in per_step.items():  # (T, B, ...) -> (B, T, ...)
+            chunks.setdefault(k, []).append(v.transpose(0, 1)[:take].cpu().numpy())
         for k, v in (("signals", signals), ("truth", truth), ("flips", flips)):
             chunks.setdefault(k, []).append(v[:take].cpu().numpy())
-        if active:
-            chunks.setdefault("edge_active", []).append(
-                torch.stack(active, 1)[:take].bool().cpu().numpy())
         done_eps += take
     if was_training:
         policy.train()
     arrays = {k: np.concatenate(v) for k, v in chunks.items()}
     config = {
-        "game": {k: v for k, v in cfg.__dict__.items()},
+        "game": config_to_dict(cfg),
+        "camp": None if camp is None else {"rate": camp.rate},
         "episodes": episodes,
         "greedy": greedy,
         "seed": seed,
@@ -345,9 +376,14 @@ def evaluate_run(
     out_dir: str | os.PathLike | None = None,
     device: str = "cpu",
     seed: int = 1234,
+    camp_rate: float | None = None,
     **game_overrides: Any,
 ) -> dict[float, EvalRecord]:
     """Evaluate every population (one per alpha) of a training run folder.
+
+    The run is read with :func:`socialmarl.learning.runs.load_run`; each population plays
+    the run's own game (``config.game``: its rules at the curricula's end), on its graph
+    with its camp process unless ``graph`` is given; ``game_overrides`` change the rules.
 
     Parameters
     ----------
@@ -357,31 +393,31 @@ def evaluate_run(
         Evaluate on another graph of the same size (default: the training graph).
     out_dir : path, optional
         Write each record to ``out_dir/alpha_<alpha>/`` and a ``summary.csv``.
+    camp_rate : float, optional
+        Play the camp process at this switching rate instead of the run's (the graph's
+        edge weights are its ``q``).
+    **game_overrides
+        Game rules to change (``experts=[0]``, ``p_perc=0.5``, ``reward_right=0.2`` ...).
 
     Returns
     -------
     dict
         alpha -> :class:`EvalRecord`.
     """
-    from ..learning.trainer import Trainer
-
-    tr = Trainer.from_checkpoint(run, progress=False, device=device)
+    loaded = load_run(run, device=device)
     out = None if out_dir is None else check_writable_dir(out_dir, "evaluation folder")
-    g = tr.graph if graph is None else graph
-    q = tr.q if graph is None else None
-    base = tr.game.config
+    g = loaded.graph if graph is None else graph
+    camp = loaded.camp if graph is None else None
+    if camp_rate is not None:
+        camp = CampProcess.from_graph(g, camp_rate) if camp is None else CampProcess(
+            camp.q, camp_rate)
     records = {}
-    for alpha, policy in zip(tr.config.alphas, tr.policies):
-        kwargs = dict(
-            sigma=base.sigma, p_signal=tr.config.p_signal, allow_wait=base.allow_wait,
-            episode_length=base.episode_length,
-            interaction_rate=base.interaction_rate if q is not None else None,
-        )
-        kwargs.update(game_overrides)
+    for alpha, policy in zip(loaded.config.alphas, loaded.policies):
         rec = evaluate(policy, g, alpha=alpha, episodes=episodes, other_play=other_play,
-                       q=q, device=device, seed=seed, **kwargs)
+                       game_config=loaded.config.game, camp=camp, device=device, seed=seed,
+                       **game_overrides)
         rec.config["run"] = str(run)
-        rec.config["checkpoint"] = {"update": tr.update, "checksum": tr.checkpoint_checksum}
+        rec.config["checkpoint"] = {"update": loaded.update, "checksum": loaded.checksum}
         records[float(alpha)] = rec
     if out is not None:
         remove_stale_temp_files(out, recursive=True)

@@ -10,16 +10,19 @@ numbers) before and after retraining, with a bootstrap confidence interval over 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from ..game.game import GameConfig
 from ..game.observation import Observation
-from ..learning.policy import AttentionPolicy, PolicyOutput
-from ..learning.trainer import TrainConfig, Trainer
+from ..learning.config import TrainConfig
+from ..learning.policy import AttentionPlan, AttentionPolicy, PolicyOutput
+from ..learning.trainer import Trainer
+from ..networks.dynamic import CampProcess
 from ..networks.graph import Graph
 from .evaluation import evaluate
 from .metrics import bootstrap_ci
@@ -64,17 +67,24 @@ class MixedPolicy(nn.Module):
         """Zeros of shape ``(batch, N, hidden)``."""
         return self.deviant.initial_state(batch, device)
 
-    def forward(self, obs: Observation, h: torch.Tensor) -> PolicyOutput:
+    def attention_plan(self, obs: Observation) -> AttentionPlan:
+        """The attention's index tensors (they depend on the observation only)."""
+        return self.deviant.attention_plan(obs)
+
+    def forward(self, obs: Observation, h: torch.Tensor, *,
+                plan: AttentionPlan | None = None) -> PolicyOutput:
         """Deviant outputs for the chosen agents, frozen outputs for the rest."""
         with torch.no_grad():
-            fb = self.base(obs, h)
-        return self._mix(self.deviant(obs, h), fb, obs, agent_axis=1)
+            fb = self.base(obs, h, plan=plan)
+        return self._mix(self.deviant(obs, h, plan=plan), fb, obs, agent_axis=1)
 
-    def forward_sequence(self, obs: Observation, steps: int) -> PolicyOutput:
+    def forward_sequence(self, obs: Observation, steps: int, *,
+                         plan: AttentionPlan | None = None) -> PolicyOutput:
         """:meth:`AttentionPolicy.forward_sequence` with the same routing of agents."""
         with torch.no_grad():
-            fb = self.base.forward_sequence(obs, steps)
-        return self._mix(self.deviant.forward_sequence(obs, steps), fb, obs, agent_axis=2)
+            fb = self.base.forward_sequence(obs, steps, plan=plan)
+        return self._mix(self.deviant.forward_sequence(obs, steps, plan=plan), fb, obs,
+                         agent_axis=2)
 
     def _mix(self, fd: PolicyOutput, fb: PolicyOutput, obs: Observation, agent_axis: int):
         m = self.agents
@@ -139,7 +149,7 @@ def local_nash(
     num_updates: int = 50,
     episodes: int = 128,
     train_config: TrainConfig | None = None,
-    q: torch.Tensor | None = None,
+    camp: CampProcess | None = None,
     seed: int = 0,
     progress: bool = False,
     **overrides: Any,
@@ -162,12 +172,12 @@ def local_nash(
         Evaluation episodes before and after (the same seeds both times).
     train_config : TrainConfig, optional
         Base settings (e.g. the run's config); the curricula are switched off.
-    q : Tensor, optional
-        Interaction probabilities for a dynamic network.
+    camp : CampProcess, optional
+        The dynamic camp process of the network.
     seed : int
         Seed of the retraining and the evaluation.
     **overrides
-        Further TrainConfig fields (``lr``, ``envs_per_alpha`` ...).
+        Further training settings by name (``lr``, ``envs_per_alpha``, ``hidden`` ...).
 
     Examples
     --------
@@ -188,28 +198,23 @@ def local_nash(
     mask = torch.zeros(n, dtype=torch.bool)
     mask[ids] = True
     base_cfg = train_config if train_config is not None else TrainConfig(
-        hidden=policy.config.hidden, attn_dim=policy.config.attn_dim,
-        allow_wait=policy.config.num_actions == 3,
+        policy=policy.config,
+        game=GameConfig(other_play=True, allow_wait=policy.config.num_actions == 3),
     )
-    cfg = replace(
-        base_cfg, alphas=[float(alpha)], num_updates=num_updates, seed=seed,
-        p_signal_start=base_cfg.p_signal, perc_start=1.0, alpha0_signal_anneal_frac=0.0,
+    cfg = base_cfg.updated(
+        alphas=[float(alpha)], num_updates=num_updates, seed=seed,
+        p_signal_start=base_cfg.game.p_signal, perc_start=None, alpha0_signal_anneal_frac=0.0,
         alpha0_shaping=0.0, **overrides,
     )
     device = torch.device(cfg.device)
     base = copy.deepcopy(policy).to(device)
     base.eval()
-    eval_kwargs = dict(
-        alpha=alpha, episodes=episodes, q=q, device=device, seed=seed + 99,
-        sigma=cfg.sigma, p_signal=cfg.p_signal, allow_wait=cfg.allow_wait,
-        episode_length=cfg.episode_length, interaction_rate=cfg.interaction_rate,
-    )
+    eval_kwargs = dict(alpha=alpha, episodes=episodes, camp=camp, device=device,
+                       seed=seed + 99, game_config=cfg.game)
     before = evaluate(base, graph, **eval_kwargs)
-    trainer = Trainer(graph, cfg, q=q, progress=progress)
     mixed = MixedPolicy(base, copy.deepcopy(policy).to(device), mask.to(device)).to(device)
-    trainer.policies[0] = mixed
-    trainer.optimizers[0] = torch.optim.Adam(mixed.deviant.parameters(), lr=cfg.lr, eps=1e-5)
-    trainer.agent_mask = mask.to(device)
+    trainer = Trainer(graph, cfg, camp=camp, policies=[mixed], learners=mask,
+                      progress=progress)
     log = trainer.train()
     mixed.eval()
     after = evaluate(mixed, graph, **eval_kwargs)

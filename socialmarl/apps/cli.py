@@ -1,9 +1,9 @@
 """The ``socialmarl`` command line.
 
     socialmarl demo [--graph NETWORK] [--out DIR]      play the game with simple strategies
-    socialmarl train [--graph NETWORK] [--alphas ...] [--<any TrainConfig field>] --out DIR
+    socialmarl train [--graph NETWORK] [--alphas ...] [--<any setting>] --out DIR
     socialmarl train --out DIR --resume                continue a stopped run
-    socialmarl evaluate RUN_DIR [--episodes K] [--graph NETWORK] [--out DIR]
+    socialmarl evaluate RUN_DIR [--episodes K] [--graph NETWORK] [--<game rule>] [--out DIR]
     socialmarl reproduce [--preset quick|paper|smoke] [--graph NETWORK] [--out DIR]
 
 ``NETWORK`` is a built-in name (``ba100``, ``karate_club``, ``bluesky_sample``,
@@ -14,9 +14,16 @@ list, a CSV or a GraphML file (see :func:`socialmarl.networks.resolve.load_netwo
 Every command writes its results (JSON/CSV with the config that made them) into a folder.
 ``socialmarl train`` never replaces a run already in ``--out`` unless ``--overwrite`` is
 given, and ``--resume`` continues exactly the saved run (no other settings). Options must
-be spelled out in full (no prefix abbreviations). ``socialmarl train --help`` lists every
-field of :class:`~socialmarl.learning.trainer.TrainConfig` with its docstring. Errors are printed as
-one message naming the problem and the fix (exit status 2; 1 when training diverged).
+be spelled out in full (no prefix abbreviations).
+
+``socialmarl train --help`` lists every setting with its docstring, in three groups: the
+run's own (:class:`~socialmarl.learning.config.TrainConfig`), the game's rules
+(:class:`~socialmarl.game.game.GameConfig`: ``--experts 0,3``, ``--reward-right``,
+``--reward-wrong``, ``--no-allow-wait``, ``--p-perc``, ``--sigma`` ...) and the policy's
+sizes (:class:`~socialmarl.learning.policy.PolicyConfig`); ``--interaction-rate`` sets the
+switching rate of a camp network's process. ``socialmarl evaluate`` takes the same game
+rules to evaluate a run under other rules. Errors are printed as one message naming the
+problem and the fix (exit status 2; 1 when training diverged).
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from typing import Any
 from ..common.config_io import atomic_write_text, field_docs, save_json
 from ..game.game import ConsensusGame, GameConfig
 from ..game.strategies import STRATEGIES, play_episodes
+from ..networks.dynamic import CampProcess
 from ..networks.graph import Graph
 from ..networks.resolve import NETWORK_SPEC_HELP, load_network
 
@@ -113,10 +121,23 @@ def _float_list(text: str) -> list[float]:
 _float_list.__name__ = "comma-separated list of numbers"
 
 
+def _int_list(text: str) -> list[int]:
+    """``"0,3"`` -> ``[0, 3]``; ``""`` -> ``[]``."""
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+_int_list.__name__ = "comma-separated list of integers"
+
+#: Fields without an option: a run sets these itself
+_GAME_SKIP = {"num_envs", "alpha"}
+_POLICY_SKIP = {"num_actions"}
+
+
 def _add_config_options(parser: argparse.ArgumentParser, cls: type, skip: set[str]) -> None:
     """One ``--field-name`` option per dataclass field, with the field's docstring as help."""
     docs = field_docs(cls)
     hints = typing.get_type_hints(cls)
+    group = parser.add_argument_group(f"{cls.__name__} settings")
     for f in dataclasses.fields(cls):
         if f.name in skip:
             continue
@@ -126,35 +147,57 @@ def _add_config_options(parser: argparse.ArgumentParser, cls: type, skip: set[st
         if typing.get_origin(hint) in (typing.Union, types.UnionType):  # X | None
             base = next(a for a in typing.get_args(hint) if a is not type(None))
         help_text = docs.get(f.name, "")
+        if dataclasses.is_dataclass(base):
+            continue  # nested configs have their own option groups
         if base is bool:
-            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
-                                default=None, help=help_text)
+            group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
+                               default=None, help=help_text)
         elif typing.get_origin(base) is list or base is list:
-            parser.add_argument(flag, dest=f.name, default=None, type=_float_list,
-                                help=help_text + " (comma-separated)")
+            items = typing.get_args(base)
+            kind = _int_list if items and items[0] is int else _float_list
+            group.add_argument(flag, dest=f.name, default=None, type=kind,
+                               help=help_text + " (comma-separated)")
         else:
             kind = base if base in (int, float, str) else str
-            parser.add_argument(flag, dest=f.name, type=kind, default=None, help=help_text)
+            group.add_argument(flag, dest=f.name, type=kind, default=None, help=help_text)
 
 
-def _config_overrides(args: argparse.Namespace, cls: type) -> dict:
-    names = {f.name for f in dataclasses.fields(cls)}
+def _config_overrides(args: argparse.Namespace, *classes: type) -> dict:
+    names = {f.name for cls in classes for f in dataclasses.fields(cls)}
     return {k: v for k, v in vars(args).items() if k in names and v is not None}
 
 
-def _given_config_flags(args: argparse.Namespace, cls: type) -> list[str]:
-    return ["--" + k.replace("_", "-") for k in _config_overrides(args, cls)]
+def _given_config_flags(args: argparse.Namespace, *classes: type) -> list[str]:
+    return ["--" + k.replace("_", "-") for k in _config_overrides(args, *classes)]
+
+
+def _camp_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--interaction-rate", type=float, default=None, metavar="R",
+                        help="switching rate r of the camp process (default: the network's "
+                        "own; with another weighted graph, its weights are the q)")
+
+
+def _camp(net: Any, rate: float | None) -> CampProcess | None:
+    """The camp process to play: the network's own, or its q with the given rate."""
+    if rate is None:
+        return net.camp
+    return CampProcess.from_graph(net.graph, rate)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from ..learning.config import TrainConfig
     from ..learning.cpu_memory import retain_freed_memory
-    from ..learning.trainer import TrainConfig, Trainer
+    from ..learning.policy import PolicyConfig
+    from ..learning.trainer import Trainer
 
     out = Path(args.out)
+    settings = (TrainConfig, GameConfig, PolicyConfig)
     if args.resume:
-        extra = [f for f in _given_config_flags(args, TrainConfig) if f != "--device"]
+        extra = [f for f in _given_config_flags(args, *settings) if f != "--device"]
         extra += [flag for flag, v in (("--graph", args.graph), ("--graph-seed", args.graph_seed),
-                                       ("--data-dir", args.data_dir)) if v is not None]
+                                       ("--data-dir", args.data_dir),
+                                       ("--interaction-rate", args.interaction_rate))
+                  if v is not None]
         if args.overwrite:
             extra.append("--overwrite")
         if extra:
@@ -168,21 +211,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         net = load_network(args.graph or "ba100", data_dir=args.data_dir,
                            seed=args.graph_seed or 0)
-        overrides = _config_overrides(args, TrainConfig)
-        if net.interaction_rate is not None and "interaction_rate" not in overrides:
-            overrides["interaction_rate"] = net.interaction_rate  # a dynamic camp
-        cfg = TrainConfig(**overrides)
-        q = None
-        if cfg.interaction_rate is not None:
-            if net.graph.edge_weight is None:
-                raise ValueError(
-                    f"--interaction-rate needs a graph whose edge weights are the interaction "
-                    f"probabilities q; {net.source} has no weights"
-                )
-            q = net.graph.edge_weight
-        trainer = Trainer(net.graph, cfg, out_dir=out, q=q, overwrite=args.overwrite)
+        cfg = TrainConfig().updated(**_config_overrides(args, *settings))
+        camp = _camp(net, args.interaction_rate)
+        trainer = Trainer(net.graph, cfg, out_dir=out, camp=camp, overwrite=args.overwrite)
         print(f"training on {net.source}: {net.graph.num_nodes} agents, "
-              f"{net.graph.num_edges} edges{', dynamic camp' if q is not None else ''}")
+              f"{net.graph.num_edges} edges{', dynamic camp' if camp is not None else ''}")
     if args.keep_cpu_memory:
         retain_freed_memory()  # this process only trains: keep freed buffers for reuse
     try:
@@ -204,9 +237,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     out = Path(args.out) if args.out else Path(args.run) / "eval"
     graph = resolve_graph(args.graph, data_dir=args.data_dir) if args.graph else None
+    rules = _config_overrides(args, GameConfig)
+    rules.pop("other_play", None)  # --other-play is evaluate's own option
     records = evaluate_run(args.run, graph=graph, episodes=args.episodes,
                            other_play=args.other_play, out_dir=out, device=args.device,
-                           seed=args.seed)
+                           seed=args.seed, camp_rate=args.interaction_rate, **rules)
     rows = [r.summary() for r in records.values()]
     cols = ["alpha", "accuracy", "final_accuracy", "agreement", "lying_rate", "wait_rate"]
     width = max(len(c) for c in cols) + 1
@@ -257,7 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="results/demo", help="results folder")
     demo.set_defaults(func=cmd_demo)
 
-    from ..learning.trainer import TrainConfig
+    from ..learning.config import TrainConfig
+    from ..learning.policy import PolicyConfig
 
     tr = command("train", "train one population per alpha with PPO",
                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -273,6 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="keep freed CPU memory for reuse (glibc; fewer page faults, "
                     "faster CPU training; see socialmarl.retain_freed_memory)")
     _add_config_options(tr, TrainConfig, skip=set())
+    _add_config_options(tr, GameConfig, skip=_GAME_SKIP)
+    _add_config_options(tr, PolicyConfig, skip=_POLICY_SKIP)
+    _camp_option(tr)
     tr.set_defaults(func=cmd_train)
 
     ev = command("evaluate", "evaluate every population of a training run")
@@ -284,6 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--device", default="cpu", help="cpu or cuda")
     ev.add_argument("--seed", type=int, default=1234, help="evaluation seed")
     ev.add_argument("--out", default=None, help="results folder (default RUN/eval)")
+    _add_config_options(ev, GameConfig, skip=_GAME_SKIP | {"other_play"})
+    _camp_option(ev)
     ev.set_defaults(func=cmd_evaluate)
 
     rp = command("reproduce", "the paper's claims on bundled data, end to end")

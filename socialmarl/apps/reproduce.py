@@ -55,8 +55,9 @@ from ..common.files import (
 )
 from ..learning.trainer import Trainer
 from ..networks.bundled import load_bluesky_sample, load_camp_sample
+from ..networks.dynamic import CampProcess
 from ..networks.graph import Graph
-from ..networks.resolve import Network
+from ..networks.network import Network
 
 __all__ = ["ReproducePreset", "PRESETS", "reproduce", "bfs_subgraph", "OUTPUT_FILES"]
 
@@ -156,21 +157,20 @@ def bfs_subgraph(graph: Graph, size: int, *, root: int | None = None) -> Graph:
 
 def _train_and_evaluate(
     graph: Graph, preset: ReproducePreset, updates: int, out: Path, device: str,
-    progress: bool, q: torch.Tensor | None = None, rate: float | None = None,
+    progress: bool, camp: CampProcess | None = None,
 ) -> dict[float, EvalRecord]:
     trainer = Trainer(
         graph, alphas=list(preset.alphas), envs_per_alpha=preset.envs_per_alpha,
         num_updates=updates, num_minibatches=preset.num_minibatches, lr=preset.lr,
-        allow_wait=preset.allow_wait, interaction_rate=rate, seed=preset.seed, device=device,
-        checkpoint_every=max(updates, 1), out_dir=out, q=q, progress=progress,
+        allow_wait=preset.allow_wait, seed=preset.seed, device=device,
+        checkpoint_every=max(updates, 1), out_dir=out, camp=camp, progress=progress,
     )
     trainer.train()
     records = {}
     for alpha, policy in zip(preset.alphas, trainer.policies):
         records[float(alpha)] = evaluate(
-            policy, graph, alpha=alpha, episodes=preset.eval_episodes, q=q,
-            interaction_rate=rate, allow_wait=preset.allow_wait, device=device,
-            seed=preset.seed + 1000,
+            policy, graph, alpha=alpha, episodes=preset.eval_episodes, camp=camp,
+            game_config=trainer.config.game, device=device, seed=preset.seed + 1000,
         )
     return records
 
@@ -281,11 +281,11 @@ def reproduce(
         social_graph, social_source = social.graph, social.source
         social_name = _label(social_graph, "social")
     if camp is None:
-        camp_graph, rate = load_camp_sample()
-        camp_name, camp_source = "camp", "bundled camp sample"
+        camp = load_camp_sample()
+        camp_name = "camp"
     else:
-        camp_graph, rate, camp_source = camp.graph, camp.interaction_rate, camp.source
-        camp_name = _label(camp_graph, "camp")
+        camp_name = _label(camp.graph, "camp")
+    camp_graph, rate, camp_source = camp.graph, camp.interaction_rate, camp.source
     if camp_name == social_name:
         camp_name += "-camp"
     save_json(out / "config.json", {
@@ -298,7 +298,7 @@ def reproduce(
                                       out / "runs" / social_name, device, progress)
     camp_recs = _train_and_evaluate(camp_graph, preset, preset.camp_updates,
                                     out / "runs" / camp_name, device, progress,
-                                    q=camp_graph.edge_weight, rate=rate)
+                                    camp=camp.camp)
 
     summaries = {}
     for net, graph, recs in ((social_name, social_graph, social_recs),

@@ -11,9 +11,14 @@ Conventions chosen where the design is silent (see also the README's "The game" 
 * ``deg_i`` in the conformity reward counts the in-edges of ``i`` that are *active this
   step* (after percolation and camp dynamics), whether or not those neighbours wait. An
   agent that waits, or has no active neighbour, gets zero conformity reward.
-* Accuracy counts a wait as wrong. Agreement is the share of active edges whose two ends
-  state the same guess (wait never agrees). Entropy is the binary entropy, in bits, of the
-  share of guesses that are 1 among agents that guess (1 bit when nobody guesses).
+* The per-step info ``accuracy``, ``entropy`` and ``agreement`` are the measures of
+  :mod:`socialmarl.game.measures` (defined there once for the whole package). Accuracy
+  counts a wait as wrong. Agreement is the share of the step's active edges whose two ends
+  state the same guess (wait never agrees), and NaN in an environment with no active edge
+  at that step (an edgeless graph, or percolation and the camp process leaving no pair
+  interacting); average it over environments or steps with ``nanmean``. Entropy is the
+  binary entropy, in bits, of the share of guesses that are 1 among agents that guess
+  (1 bit when nobody guesses).
 * The edges active at step ``t`` (percolation mask and camp interactions) are drawn when
   the step begins and are part of the step's observation, so agents see whom they
   interact with; rewards of step ``t`` use the same edges.
@@ -24,14 +29,16 @@ Conventions chosen where the design is silent (see also the README's "The game" 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
 
 from ..common.checks import as_bool, as_device, as_float, as_int, as_probability
-from ..networks.dynamic import MarkovInteraction
+from ..networks.dynamic import CampProcess
 from ..networks.graph import Graph
+from . import measures
 from .observation import GUESS_1, WAIT, Observation
 
 __all__ = ["GameConfig", "ConsensusGame", "StepResult"]
@@ -50,8 +57,9 @@ class GameConfig:
     environment (a list of length ``num_envs``) to sweep alpha in one batch."""
     sigma: float = 1.0
     """Standard deviation of the signal noise, ``x_i = Psi + sigma * eps_i`` (>= 0)."""
-    p_signal: float = 1.0
-    """Probability that an agent receives a signal in an episode (others see 0.5)."""
+    p_signal: float | list[float] = 1.0
+    """Probability that an agent receives a signal in an episode (others see 0.5); one
+    value, or one per environment."""
     experts: list[int] = field(default_factory=list)
     """Ids of expert agents, who always see ``Psi`` exactly."""
     allow_wait: bool = True
@@ -60,8 +68,6 @@ class GameConfig:
     """Probability that each directed edge survives percolation at reset (1.0: all edges)."""
     other_play: bool = False
     """Draw an other-play flip bit per agent and environment at each reset."""
-    interaction_rate: float | None = None
-    """Switching rate ``r`` of the dynamic camp process; needs per-edge ``q`` on the game."""
     reward_right: float = 0.1
     """Truth reward for a correct guess, and conformity reward per agreeing neighbour."""
     reward_wrong: float = -0.2
@@ -79,33 +85,18 @@ class GameConfig:
         self.num_envs = as_int(self.num_envs, "num_envs", minimum=1)
         self.episode_length = as_int(self.episode_length, "episode_length", minimum=1)
         what = "alpha weights truth (1) against conformity (0)"
-        if isinstance(self.alpha, (list, tuple)) or (
-            hasattr(self.alpha, "shape") and len(getattr(self.alpha, "shape", ())) > 0
-            and _size(self.alpha) != 1
-        ):
-            alphas = [as_float(a, "alpha", minimum=0.0, maximum=1.0, what=what)
-                      for a in list(self.alpha)]
-            if len(alphas) != self.num_envs:
-                raise ValueError(
-                    f"alpha has {len(alphas)} values for num_envs={self.num_envs}; give one "
-                    "alpha or one per environment"
-                )
-            self.alpha = alphas
-        else:
-            self.alpha = as_float(self.alpha, "alpha", minimum=0.0, maximum=1.0, what=what)
+        self.alpha = _per_env(self.alpha, "alpha", self.num_envs, lambda v: as_float(
+            v, "alpha", minimum=0.0, maximum=1.0, what=what))
+        self.p_signal = _per_env(self.p_signal, "p_signal", self.num_envs,
+                                 lambda v: as_probability(v, "p_signal"))
         self.sigma = as_float(self.sigma, "sigma", minimum=0.0,
                               what="the signal noise standard deviation")
-        self.p_signal = as_probability(self.p_signal, "p_signal")
         self.p_perc = as_probability(self.p_perc, "p_perc")
         if not isinstance(self.experts, (list, tuple)):
             raise ValueError(f"experts={self.experts!r}: need a list of agent ids")
         self.experts = [as_int(e, "expert id", minimum=0) for e in self.experts]
         self.allow_wait = as_bool(self.allow_wait, "allow_wait")
         self.other_play = as_bool(self.other_play, "other_play")
-        if self.interaction_rate is not None:
-            self.interaction_rate = as_float(
-                self.interaction_rate, "interaction_rate", positive=True,
-                what="the switching rate of the camp process")
         for name in ("reward_right", "reward_wrong"):
             setattr(self, name, as_float(getattr(self, name), name))
 
@@ -114,6 +105,23 @@ def _size(x: Any) -> int:
     """Number of elements of an array-like (NumPy array or tensor)."""
     n = x.numel() if callable(getattr(x, "numel", None)) else getattr(x, "size", 1)
     return int(n)
+
+
+def _per_env(value: Any, name: str, num_envs: int,
+             check: Callable[[Any], float]) -> float | list[float]:
+    """One value, or one per environment (a list of ``num_envs``), each through ``check``."""
+    many = isinstance(value, (list, tuple)) or (
+        len(getattr(value, "shape", ())) > 0 and _size(value) != 1
+    )
+    if not many:
+        return check(value)
+    values = [check(v) for v in list(value)]
+    if len(values) != num_envs:
+        raise ValueError(
+            f"{name} has {len(values)} values for num_envs={num_envs}; give one value or "
+            "one per environment"
+        )
+    return values
 
 
 @dataclass(frozen=True)
@@ -129,7 +137,8 @@ class StepResult:
     done : Tensor, shape (B,), bool
         Environments whose episode ended with this step (and were reset).
     info : dict of Tensor
-        Per-environment ``accuracy``, ``entropy``, ``agreement`` (shape (B,)), the
+        Per-environment ``accuracy``, ``entropy``, ``agreement`` (shape (B,); agreement is
+        NaN in an environment without an active edge), the
         ``truth`` (B,) of the episode the step belonged to, and the reward parts
         ``truth_reward`` and ``conformity_reward`` (B, N).
     """
@@ -152,9 +161,9 @@ class ConsensusGame:
         Who observes whom (``edge_index`` row 0 sender, row 1 receiver).
     config : GameConfig, optional
         The rules; keyword arguments override its fields (``num_envs=64, alpha=0.5``).
-    q : Tensor, shape (E,), optional
-        Stationary interaction probabilities of the dynamic camp process, one per edge of
-        ``graph``; needs ``interaction_rate``.
+    camp : CampProcess, optional
+        The dynamic camp process (per-edge interaction probabilities ``q`` and switching
+        rate ``r``) deciding which edges are active at each step; ``None``: static graph.
     device : str or torch.device
         Where every tensor lives (``"cpu"`` or ``"cuda"``).
     seed : int
@@ -181,12 +190,21 @@ class ConsensusGame:
         graph: Graph,
         config: GameConfig | None = None,
         *,
-        q: torch.Tensor | None = None,
+        camp: CampProcess | None = None,
         device: str | torch.device = "cpu",
         seed: int = 0,
         check_actions: bool = True,
         **overrides: Any,
     ) -> None:
+        if "q" in overrides or "interaction_rate" in overrides:
+            raise TypeError(
+                "the camp process is one argument now: pass camp=CampProcess(q, rate) "
+                "(socialmarl.networks.dynamic) instead of q= and interaction_rate="
+            )
+        if camp is not None and not isinstance(camp, CampProcess):
+            raise TypeError(
+                f"camp must be a CampProcess(q, rate), got {type(camp).__name__}"
+            )
         if not isinstance(graph, Graph):
             raise TypeError(
                 f"graph must be a socialmarl Graph, got {type(graph).__name__}; convert "
@@ -205,29 +223,16 @@ class ConsensusGame:
                 "observes itself",
                 stacklevel=2,
             )
-            if q is not None:
-                q = torch.as_tensor(q)
-                q = q[(graph.senders != graph.receivers).to(q.device)]
+            if camp is not None:
+                camp = camp.edge_subset(graph.senders != graph.receivers)
             graph = graph.remove_self_loops()
         self.graph = graph.to(self.device)
         n = graph.num_nodes
         for e in cfg.experts:
             if not isinstance(e, int) or not (0 <= e < n):
                 raise ValueError(f"expert id {e!r} is outside 0..{n - 1}")
-        if (q is None) != (cfg.interaction_rate is None):
-            if q is None:
-                raise ValueError(
-                    "interaction_rate (r) was given without q; pass q=<per-edge interaction "
-                    "probabilities> for the dynamic camp process, or drop interaction_rate"
-                )
-            raise ValueError(
-                "q was given without r; set interaction_rate=<switching rate > 0> as well"
-            )
-        self.interaction = (
-            MarkovInteraction(self.graph, torch.as_tensor(q).to(self.device), cfg.interaction_rate)
-            if q is not None
-            else None
-        )
+        self.camp = camp
+        self.interaction = None if camp is None else camp.simulator(self.graph)
         self.check_actions = check_actions
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(int(seed))
@@ -303,6 +308,7 @@ class ConsensusGame:
                 "against conformity (0)"
             )
         self.alpha = a.expand(self.num_envs).to(self.device).contiguous()
+        self._sync_config("alpha", alpha)
 
     def set_p_signal(self, p_signal: float | list[float] | torch.Tensor) -> None:
         """Set the signal probability: one value or one per environment (next reset)."""
@@ -317,11 +323,21 @@ class ConsensusGame:
                 f"p_signal={p.tolist()} is not a probability; choose values in [0, 1]"
             )
         self.p_signal = p.expand(self.num_envs).to(self.device).contiguous()
+        self._sync_config("p_signal", p_signal)
+
+    def _sync_config(self, name: str, values: Any) -> None:
+        """Write a per-environment setting back to :attr:`config` (one value if all agree)."""
+        vals = torch.as_tensor(values, dtype=torch.float64).reshape(-1).tolist()
+        one = len(vals) == 1 or all(v == vals[0] for v in vals)
+        value = float(vals[0]) if one else [float(v) for v in vals]
+        if getattr(self.config, name) != value:
+            self.config = replace(self.config, **{name: value})
 
     def set_params(self, **params: Any) -> None:
         """Change ``p_signal``, ``p_perc``, ``sigma`` or ``alpha`` (curricula); validated.
 
         Signal and percolation changes take effect at the next reset of each environment.
+        :attr:`config` is updated too, so it always describes the game as it is.
 
         Examples
         --------
@@ -484,7 +500,8 @@ class ConsensusGame:
         -------
         dict
             ``reward``, ``truth_reward``, ``conformity_reward`` (B, N); ``accuracy``,
-            ``entropy``, ``agreement`` (B,).
+            ``entropy``, ``agreement`` (B,), float32, from :mod:`socialmarl.game.measures`
+            (agreement NaN where no edge is active).
         """
         cfg = self.config
         right, wrong = cfg.reward_right, cfg.reward_wrong
@@ -508,20 +525,14 @@ class ConsensusGame:
         truth_r = torch.where(correct, right, torch.where(guess, wrong, 0.0))
         a = alpha[:, None]
         reward = a * truth_r + (1.0 - a) * conf
-        n_guess = u.sum(1)
-        p1 = torch.where(n_guess > 0, (s > 0).float().sum(1) / n_guess.clamp_min(1.0), 0.5)
-        p1c = p1.clamp(1e-12, 1 - 1e-12)
-        ent = -(p1c * torch.log2(p1c) + (1 - p1c) * torch.log2(1 - p1c))
-        ent = torch.where((p1 <= 0) | (p1 >= 1), torch.zeros_like(ent), ent)
-        total_deg = deg.sum(1)
-        agreement = torch.where(total_deg > 0, same.sum(1) / total_deg.clamp_min(1.0), 0.0)
         return {
             "reward": reward,
             "truth_reward": truth_r,
             "conformity_reward": conf,
-            "accuracy": correct.float().mean(1),
-            "entropy": ent,
-            "agreement": agreement,
+            "accuracy": measures.accuracy(actions, truth).float(),
+            "entropy": measures.entropy(actions).float(),
+            # the edges counted above: those whose ends agree, over all active ones
+            "agreement": measures.agreement_from_counts(same.sum(1), deg.sum(1)).float(),
         }
 
     def step(self, actions: torch.Tensor) -> StepResult:
@@ -595,8 +606,8 @@ class ConsensusGame:
             self.flip_generator.set_state(sd["flip_generator"])
         t = int(sd["t_host"])
         self._t_host = None if t < 0 else t
-        self.alpha = sd["alpha"].to(self.device)
-        self.p_signal = sd["p_signal"].to(self.device)
+        self.set_alpha(sd["alpha"])
+        self.set_p_signal(sd["p_signal"])
         self.config = replace(self.config, p_perc=sd["p_perc"])
 
     def __repr__(self) -> str:

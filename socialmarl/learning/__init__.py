@@ -2,7 +2,11 @@
 
 * :mod:`.policy` -- :class:`AttentionPolicy` (shared parameters, sparse attention over
   in-neighbours, a GRU) and its :class:`PolicyConfig`;
-* :mod:`.trainer` -- :class:`Trainer` / :func:`train` and :class:`TrainConfig`;
+* :mod:`.config` -- :class:`TrainConfig`, holding the game's and the policy's configs;
+* :mod:`.trainer` -- :class:`Trainer` / :func:`train` (closed: starting policies and the
+  agents that learn are constructor arguments);
+* :mod:`.rollout` -- the one rollout routine of training and evaluation;
+* :mod:`.runs` -- run folders (config, log, checkpoint, graph), written and read in one place;
 * :mod:`.ppo`, :mod:`.curricula`, :mod:`.actions` -- the pieces of an update;
 * :mod:`.checkpoint` -- checkpoint files (data, not code; checksummed);
 * :mod:`._kernels` -- hand-written autograd kernels the policy runs on (private).
@@ -14,7 +18,9 @@ from ..common.lazy import lazy_names
 
 __getattr__, __dir__, __all__ = lazy_names(__name__, {
     ".policy": ("AttentionPolicy", "PolicyConfig", "PolicyOutput", "attention_matrix"),
-    ".trainer": ("Trainer", "TrainConfig", "train", "load_population", "RunExistsError",
-                 "TrainingDivergedError"),
+    ".config": ("TrainConfig",),
+    ".trainer": ("Trainer", "train", "load_population", "TrainingDivergedError"),
+    ".runs": ("load_run", "Run", "RunExistsError"),
+    ".rollout": ("rollout", "Rollout"),
     ".checkpoint": ("CheckpointError", "save_checkpoint", "load_checkpoint"),
 })

@@ -4,7 +4,8 @@
 
 * ``p_signal`` decays linearly from ``start`` to its target over the first ``frac`` of
   training;
-* percolation rises from an initial survival probability to 1.0 on a sigmoid schedule;
+* percolation moves from an initial survival probability to the game's ``p_perc`` (1.0 by
+  default) on a sigmoid schedule;
 * at ``alpha = 0`` the signal is annealed away (``p_signal`` to 0) and a small truth-reward
   shaping term (an effective alpha) decays to 0.
 """
@@ -33,24 +34,25 @@ def linear_decay(progress: float, start: float, end: float, frac: float) -> floa
 
 
 def sigmoid_rise(
-    progress: float, start: float, midpoint: float = 0.3, steepness: float = 10.0
+    progress: float, start: float, midpoint: float = 0.3, steepness: float = 10.0,
+    end: float = 1.0,
 ) -> float:
-    """A sigmoid from ``start`` at progress 0 to exactly 1.0 at progress 1.
+    """A sigmoid from ``start`` at progress 0 to exactly ``end`` at progress 1.
 
     Examples
     --------
-    >>> sigmoid_rise(0.0, 0.2), sigmoid_rise(1.0, 0.2)
-    (0.2, 1.0)
+    >>> sigmoid_rise(0.0, 0.2), sigmoid_rise(1.0, 0.2), sigmoid_rise(1.0, 0.2, end=0.8)
+    (0.2, 1.0, 0.8)
     """
-    if start >= 1.0:
-        return 1.0
+    if start == end:
+        return end
 
     def sig(x: float) -> float:
         return 1.0 / (1.0 + math.exp(-steepness * (x - midpoint)))
 
     lo, hi = sig(0.0), sig(1.0)
     x = (sig(min(max(progress, 0.0), 1.0)) - lo) / (hi - lo)
-    return start + (1.0 - start) * x
+    return start + (end - start) * x
 
 
 def schedule_values(cfg, progress: float, alpha: float) -> dict[str, float]:
@@ -59,7 +61,8 @@ def schedule_values(cfg, progress: float, alpha: float) -> dict[str, float]:
     Parameters
     ----------
     cfg : TrainConfig
-        Reads ``p_signal``, ``p_signal_start``, ``p_signal_decay_frac``, ``perc_start``,
+        Reads ``game.p_signal`` and ``game.p_perc`` (the targets), ``p_signal_start``,
+        ``p_signal_decay_frac``, ``perc_start`` (None: no percolation curriculum),
         ``perc_midpoint``, ``perc_steepness``, ``alpha0_signal_anneal_frac``,
         ``alpha0_shaping`` and ``alpha0_shaping_frac``.
     progress : float
@@ -72,12 +75,16 @@ def schedule_values(cfg, progress: float, alpha: float) -> dict[str, float]:
     dict
         ``p_signal``, ``p_perc`` and ``alpha`` (the effective alpha fed to the game).
     """
-    p_signal = linear_decay(progress, cfg.p_signal_start, cfg.p_signal, cfg.p_signal_decay_frac)
+    p_signal = linear_decay(progress, cfg.p_signal_start, cfg.game.p_signal,
+                            cfg.p_signal_decay_frac)
     eff_alpha = alpha
     if alpha == 0.0:
         if cfg.alpha0_signal_anneal_frac > 0:
             frac = cfg.alpha0_signal_anneal_frac
             p_signal = linear_decay(progress, cfg.p_signal_start, 0.0, frac)
         eff_alpha = linear_decay(progress, cfg.alpha0_shaping, 0.0, cfg.alpha0_shaping_frac)
-    p_perc = sigmoid_rise(progress, cfg.perc_start, cfg.perc_midpoint, cfg.perc_steepness)
+    p_perc = cfg.game.p_perc
+    if cfg.perc_start is not None:
+        p_perc = sigmoid_rise(progress, cfg.perc_start, cfg.perc_midpoint, cfg.perc_steepness,
+                              end=p_perc)
     return {"p_signal": p_signal, "p_perc": p_perc, "alpha": eff_alpha}

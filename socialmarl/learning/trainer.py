@@ -18,18 +18,23 @@ same batched game: environments ``[p * envs_per_alpha, (p + 1) * envs_per_alpha)
 to population ``p``. Checkpoints are written atomically and hold everything (parameters,
 optimiser state, game state and random generators), so a resumed run continues exactly as
 an uninterrupted one would on CPU.
+
+The trainer is closed: what it starts from (``policies``) and which agents learn
+(``learners``) are constructor arguments, and any policy module that follows the
+:class:`~socialmarl.learning.policy.AttentionPolicy` protocol (``initial_state``,
+``attention_plan``, ``forward(obs, h, plan=)``, ``forward_sequence(obs, steps, plan=)``)
+can be trained. The run's files go through :mod:`socialmarl.learning.runs`; the episodes
+are played by :func:`socialmarl.learning.rollout.rollout`, as in evaluation.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import dataclasses
 import json
 import math
 import os
-import shutil
 import time
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,220 +42,34 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..common.checks import as_bool, as_device, as_float, as_int, as_probability
-from ..common.config_io import config_from_dict, config_to_dict, save_json
-from ..common.files import (
-    append_text,
-    atomic_write_text,
-    check_writable_dir,
-    remove_stale_temp_files,
-)
-from ..game.game import ConsensusGame, GameConfig
-from ..game.observation import Observation, to_env_actions
+from ..common.checks import as_bool, as_device
+from ..common.config_io import config_to_dict
+from ..common.files import check_writable_dir, remove_stale_temp_files
+from ..game.game import ConsensusGame
+from ..game.observation import Observation
+from ..networks.dynamic import CampProcess
 from ..networks.graph import Graph
-from .actions import sample_actions
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from . import runs
+from .checkpoint import CheckpointError, save_checkpoint
+from .config import TrainConfig
 from .curricula import schedule_values
-from .policy import AttentionPlan, AttentionPolicy, PolicyConfig
+from .policy import AttentionPlan, AttentionPolicy
 from .ppo import compute_gae, ppo_losses
+from .rollout import rollout
+from .runs import RUN_FILES, RunExistsError, refuse_existing_run
 
 __all__ = [
-    "TrainConfig", "Trainer", "train", "load_population", "graph_to_dict", "graph_from_dict",
-    "RunExistsError", "TrainingDivergedError", "RUN_FILES", "check_resume_matches",
+    "TrainConfig", "Trainer", "train", "load_population", "RunExistsError",
+    "TrainingDivergedError", "RUN_FILES", "check_resume_matches",
 ]
 
-#: The files a training run writes into its folder (``eval/`` is written by evaluation).
-RUN_FILES = ("config.json", "log.csv", "checkpoint.pt")
-_CHECKPOINT_KEYS = ("config", "graph", "q", "update", "policies", "optimizers", "game",
-                    "sample_gen", "perm_gen", "log")
-
-
-class RunExistsError(FileExistsError):
-    """The run folder already holds a training run, and replacing it was not asked for."""
+#: Log columns whose non-finite value means training diverged.
+_MUST_BE_FINITE = ("episode_return", "policy_loss", "value_loss", "entropy_loss",
+                   "belief_loss", "approx_kl", "clipfrac", "grad_norm")
 
 
 class TrainingDivergedError(FloatingPointError):
     """A loss, gradient or weight became NaN or infinite: training stops."""
-
-
-@dataclass
-class TrainConfig:
-    """Everything that defines a training run (saved with every run as ``config.json``)."""
-
-    alphas: list[float] = field(default_factory=lambda: [1.0])
-    """One population is trained per alpha (truth weight in [0, 1]), all in one batched game."""
-    envs_per_alpha: int = 16
-    """Parallel environments per population."""
-    num_updates: int = 200
-    """PPO updates (each one rollout of ``episodes_per_rollout`` whole episodes)."""
-    episode_length: int = 20
-    """Steps per episode ``T``."""
-    episodes_per_rollout: int = 1
-    """Whole episodes per rollout; rollouts always end at an episode boundary."""
-    sigma: float = 1.0
-    """Signal noise standard deviation."""
-    p_signal: float = 1.0
-    """Target probability that an agent receives a signal."""
-    p_signal_start: float = 1.0
-    """Signal probability at the start of training (decays linearly to ``p_signal``)."""
-    p_signal_decay_frac: float = 0.5
-    """Fraction of training over which ``p_signal`` decays to its target."""
-    perc_start: float = 1.0
-    """Edge survival probability at the start; rises to 1.0 on a sigmoid (1.0: no curriculum)."""
-    perc_midpoint: float = 0.3
-    """Progress at which the percolation sigmoid is steepest."""
-    perc_steepness: float = 10.0
-    """Steepness of the percolation sigmoid."""
-    alpha0_signal_anneal_frac: float = 0.5
-    """At alpha = 0 the signal probability goes to 0 over this fraction of training (0: off)."""
-    alpha0_shaping: float = 0.1
-    """At alpha = 0, an effective truth weight that starts here and decays to 0."""
-    alpha0_shaping_frac: float = 0.5
-    """Fraction of training over which the alpha = 0 shaping decays to 0."""
-    allow_wait: bool = True
-    """Whether agents may wait instead of guessing."""
-    other_play: bool = True
-    """Train with other-play flips (label symmetry broken per agent and episode)."""
-    interaction_rate: float | None = None
-    """Switching rate r of the dynamic camp process (needs ``q`` for the trainer)."""
-    lr: float = 5e-4
-    """Adam learning rate."""
-    anneal_lr: bool = True
-    """Anneal the learning rate linearly to 0 over training."""
-    gamma: float = 0.99
-    """Discount factor."""
-    gae_lambda: float = 0.95
-    """GAE lambda."""
-    clip_coef: float = 0.2
-    """PPO ratio clip (and value clip)."""
-    clip_value: bool = True
-    """Clip the value loss as in PPO2."""
-    ent_coef: float = 0.01
-    """Entropy bonus coefficient."""
-    vf_coef: float = 0.5
-    """Value loss coefficient."""
-    belief_coef: float = 1.0
-    """Belief-head MSE coefficient (gradients reach the head only)."""
-    max_grad_norm: float = 0.5
-    """Global gradient-norm clip."""
-    update_epochs: int = 4
-    """PPO epochs per update."""
-    num_minibatches: int = 4
-    """Minibatches per epoch (split over environments; needs envs_per_alpha >= this)."""
-    hidden: int = 50
-    """Trunk and GRU width."""
-    attn_dim: int = 8
-    """Attention width d."""
-    seed: int = 0
-    """Seed for parameters, the game and action sampling."""
-    device: str = "cpu"
-    """``cpu`` or ``cuda``."""
-    checkpoint_every: int = 50
-    """Write a checkpoint every this many updates (and at the end), when a folder is given."""
-
-    def __post_init__(self) -> None:
-        self.validate()
-
-    def validate(self) -> None:
-        """Raise ``ValueError`` naming the first bad field and the fix; normalise the rest.
-
-        NumPy and one-element torch scalars are accepted and stored as plain Python values,
-        so the config always serialises to JSON. Every real-valued field must be finite.
-        """
-        alphas = self.alphas
-        if isinstance(alphas, (str, bytes)) or not hasattr(alphas, "__len__"):
-            alphas = [alphas]
-        self.alphas = [as_float(a, "alpha", minimum=0.0, maximum=1.0,
-                                what="alpha weights truth (1) against conformity (0)")
-                       for a in list(alphas)]
-        if not self.alphas:
-            raise ValueError("alphas is empty; give at least one alpha in [0, 1]")
-        if len(set(self.alphas)) != len(self.alphas):
-            raise ValueError(f"alphas {self.alphas} repeat a value; give each alpha once")
-        for name in ("envs_per_alpha", "num_updates", "episode_length", "episodes_per_rollout",
-                     "update_epochs", "num_minibatches", "hidden", "attn_dim",
-                     "checkpoint_every"):
-            setattr(self, name, as_int(getattr(self, name), name, minimum=1))
-        self.seed = as_int(self.seed, "seed", minimum=0)
-        if self.num_minibatches > self.envs_per_alpha:
-            raise ValueError(
-                f"num_minibatches={self.num_minibatches} exceeds envs_per_alpha="
-                f"{self.envs_per_alpha}; minibatches keep environments whole"
-            )
-        for name in ("p_signal", "p_signal_start", "perc_start", "gamma", "gae_lambda",
-                     "p_signal_decay_frac", "alpha0_signal_anneal_frac", "alpha0_shaping",
-                     "alpha0_shaping_frac"):
-            setattr(self, name, as_probability(getattr(self, name), name))
-        if self.perc_start <= 0:
-            raise ValueError("perc_start must be > 0 (some edges must survive)")
-        self.sigma = as_float(self.sigma, "sigma", minimum=0.0,
-                              what="the signal noise standard deviation")
-        self.perc_midpoint = as_float(self.perc_midpoint, "perc_midpoint", minimum=0.0,
-                                      maximum=1.0, what="a point of training progress")
-        for name in ("lr", "clip_coef", "max_grad_norm", "perc_steepness"):
-            setattr(self, name, as_float(getattr(self, name), name, positive=True))
-        for name in ("ent_coef", "vf_coef", "belief_coef"):
-            setattr(self, name, as_float(getattr(self, name), name, minimum=0.0,
-                                         what="a loss coefficient"))
-        if self.interaction_rate is not None:
-            self.interaction_rate = as_float(
-                self.interaction_rate, "interaction_rate", positive=True,
-                what="the switching rate of the camp process")
-        for name in ("allow_wait", "other_play", "anneal_lr", "clip_value"):
-            setattr(self, name, as_bool(getattr(self, name), name))
-        if not isinstance(self.device, str):
-            self.device = str(as_device(self.device))
-        try:
-            torch.device(self.device)
-        except RuntimeError as exc:
-            raise ValueError(
-                f"device={self.device!r} is not a device name; use 'cpu' or 'cuda'"
-            ) from exc
-
-    @property
-    def num_envs(self) -> int:
-        """Total environments ``len(alphas) * envs_per_alpha``."""
-        return len(self.alphas) * self.envs_per_alpha
-
-    def game_config(self) -> GameConfig:
-        """The game this run plays (alpha per environment)."""
-        return GameConfig(
-            num_envs=self.num_envs,
-            episode_length=self.episode_length,
-            alpha=[float(a) for a in self.alphas for _ in range(self.envs_per_alpha)],
-            sigma=self.sigma,
-            p_signal=self.p_signal_start,
-            allow_wait=self.allow_wait,
-            p_perc=self.perc_start,
-            other_play=self.other_play,
-            interaction_rate=self.interaction_rate,
-        )
-
-    def policy_config(self) -> PolicyConfig:
-        """The policy architecture of every population."""
-        return PolicyConfig(
-            hidden=self.hidden, attn_dim=self.attn_dim, num_actions=3 if self.allow_wait else 2
-        )
-
-
-def graph_to_dict(graph: Graph) -> dict[str, Any]:
-    """A graph as plain tensors and strings (safe for ``torch.load(weights_only=True)``)."""
-    return {
-        "num_nodes": graph.num_nodes,
-        "edge_index": graph.edge_index.cpu(),
-        "edge_weight": None if graph.edge_weight is None else graph.edge_weight.cpu(),
-        "name": graph.name,
-        "directed": graph.directed,
-        "node_attrs": json.dumps(graph.node_attrs, default=str),
-    }
-
-
-def graph_from_dict(d: dict[str, Any]) -> Graph:
-    """Inverse of :func:`graph_to_dict`."""
-    return Graph(
-        d["num_nodes"], d["edge_index"], d["edge_weight"], json.loads(d["node_attrs"]),
-        d["name"], d["directed"],
-    )
 
 
 def _slice_obs(obs: Observation, sl: slice) -> Observation:
@@ -265,31 +84,24 @@ def _slice_obs(obs: Observation, sl: slice) -> Observation:
     )
 
 
-def _existing_run_files(folder: Path) -> list[str]:
-    """The run files (and ``eval/``) present in ``folder``."""
-    found = [f for f in RUN_FILES if (folder / f).exists()]
-    return found + (["eval/"] if (folder / "eval").is_dir() else [])
-
-
-def _refuse_existing_run(folder: Path) -> None:
-    found = _existing_run_files(folder)
-    if found:
-        resume = ("continue it with Trainer.from_checkpoint(folder) or `socialmarl train "
-                  "--resume --out <folder>`, " if (folder / "checkpoint.pt").exists() else "")
-        raise RunExistsError(
-            f"{folder} already holds a training run ({', '.join(found)}); {resume}choose "
-            "another folder, or replace it with overwrite=True (`--overwrite`)"
-        )
-
-
-def _log_csv(rows: list[dict[str, Any]], header: list[str], with_header: bool) -> str:
-    """Log rows as CSV text in ``header``'s column order (the one format of ``log.csv``)."""
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=header, extrasaction="ignore", lineterminator="\n")
-    if with_header:
-        writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
+def _learner_mask(learners: Any, n: int) -> torch.Tensor | None:
+    """``learners`` (agent ids or an (N,) bool mask) as an (N,) bool mask; None for all."""
+    if learners is None:
+        return None
+    x = torch.as_tensor(learners)
+    if x.dtype == torch.bool:
+        if x.shape != (n,):
+            raise ValueError(f"learners mask has shape {tuple(x.shape)}; expected ({n},)")
+        mask = x.clone()
+    else:
+        ids = x.long().reshape(-1)
+        if ids.numel() and ((ids < 0) | (ids >= n)).any():
+            raise ValueError(f"learner ids must lie in 0..{n - 1}, got {ids.tolist()}")
+        mask = torch.zeros(n, dtype=torch.bool)
+        mask[ids] = True
+    if not bool(mask.any()):
+        raise ValueError("learners is empty; name at least one agent that learns")
+    return mask
 
 
 class Trainer:
@@ -300,16 +112,25 @@ class Trainer:
     graph : Graph
         The social network (its edges define who observes whom).
     config : TrainConfig, optional
-        The run; keyword arguments override its fields.
+        The run; keyword arguments override its fields, including the game's and the
+        policy's by name (``experts=[0]``, ``hidden=16``; see :meth:`TrainConfig.updated`).
     out_dir : str or Path, optional
-        Run folder: ``config.json`` (written when training starts), ``log.csv`` (a row per
-        update and population, appended as each update finishes) and ``checkpoint.pt``
-        (every ``checkpoint_every`` updates and at the end). ``None`` keeps everything in
-        memory. The folder is checked for writability at once. A folder that already
-        holds a run is refused (:class:`RunExistsError`) unless ``overwrite=True``;
-        continue a stopped run with :meth:`from_checkpoint` instead.
-    q : Tensor, shape (E,), optional
-        Interaction probabilities for the dynamic camp process (with ``interaction_rate``).
+        Run folder (:mod:`socialmarl.learning.runs`): ``config.json`` (written when
+        training starts), ``log.csv`` (a row per update and population, appended as each
+        update finishes) and ``checkpoint.pt`` (every ``checkpoint_every`` updates and at
+        the end). ``None`` keeps everything in memory. The folder is checked for
+        writability at once. A folder that already holds a run is refused
+        (:class:`RunExistsError`) unless ``overwrite=True``; continue a stopped run with
+        :meth:`from_checkpoint` instead.
+    camp : CampProcess, optional
+        The dynamic camp process of the network (interaction probabilities and rate).
+    policies : sequence of nn.Module, optional
+        The policies to start from, one per alpha (default: new
+        :class:`AttentionPolicy` of ``config.policy``). Parameters with
+        ``requires_grad=False`` stay frozen.
+    learners : sequence of int or Tensor (N,) of bool, optional
+        The agents whose experience trains the policies (default: all). The others keep
+        playing, and their outputs stay in everyone's observations.
     progress : bool
         Show a tqdm progress bar.
     overwrite : bool
@@ -332,14 +153,18 @@ class Trainer:
         config: TrainConfig | None = None,
         *,
         out_dir: str | os.PathLike | None = None,
-        q: torch.Tensor | None = None,
+        camp: CampProcess | None = None,
+        policies: Sequence[nn.Module] | None = None,
+        learners: Any = None,
         progress: bool = True,
         overwrite: bool = False,
         **overrides: Any,
     ) -> None:
         cfg = config if config is not None else TrainConfig()
         if overrides:
-            cfg = replace(cfg, **overrides)
+            cfg = cfg.updated(**overrides)
+        else:
+            cfg.validate()
         self.config = cfg
         self.device = as_device(cfg.device)
         self.out_dir = None if out_dir is None else Path(out_dir)
@@ -347,7 +172,7 @@ class Trainer:
         if self.out_dir is not None:
             check_writable_dir(self.out_dir, "run folder")
             if not self.overwrite:
-                _refuse_existing_run(self.out_dir)
+                refuse_existing_run(self.out_dir)
         # True once config.json / log.csv of this run are in place (see _start_run_files)
         self._files_ready = False
         self._resumed = False
@@ -355,26 +180,26 @@ class Trainer:
         #: SHA-256 of the checkpoint this trainer was loaded from (None for a new run)
         self.checkpoint_checksum: str | None = None
         self.progress = progress
-        self.q = None if q is None else torch.as_tensor(q, dtype=torch.float64).cpu()
+        self.camp = camp
         torch.manual_seed(cfg.seed)
         self.game = ConsensusGame(
-            graph, cfg.game_config(), q=self.q, device=self.device, seed=cfg.seed,
+            graph, cfg.game_config(), camp=camp, device=self.device, seed=cfg.seed,
             check_actions=False,
         )
         self.graph = self.game.graph
         n = self.graph.num_nodes
-        pcfg = cfg.policy_config()
-        self.policies = nn.ModuleList(
-            [AttentionPolicy(n, pcfg).to(self.device) for _ in cfg.alphas]
-        )
+        self.policies = nn.ModuleList(self._starting_policies(policies, n))
         self.optimizers = [
-            torch.optim.Adam(p.parameters(), lr=cfg.lr, eps=1e-5) for p in self.policies
+            torch.optim.Adam([w for w in p.parameters() if w.requires_grad], lr=cfg.lr, eps=1e-5)
+            for p in self.policies
         ]
         self.sample_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
         self.perm_gen = torch.Generator().manual_seed(cfg.seed + 2)
         self.update = 0
-        # Optional (N,) bool: only these agents' losses train (the local-Nash check).
-        self.agent_mask: torch.Tensor | None = None
+        #: (N,) bool: the agents whose losses train the policies (None: all)
+        self.learners = _learner_mask(learners, n)
+        if self.learners is not None:
+            self.learners = self.learners.to(self.device)
         self.log_rows: list[dict[str, Any]] = []
         self.obs = self.game.reset()
         self.slices = [
@@ -382,22 +207,61 @@ class Trainer:
             for p in range(len(cfg.alphas))
         ]
 
+    def _starting_policies(self, policies: Sequence[nn.Module] | None, n: int) -> list:
+        cfg = self.config
+        if policies is None:
+            return [AttentionPolicy(n, cfg.policy).to(self.device) for _ in cfg.alphas]
+        policies = list(policies)
+        if len(policies) != len(cfg.alphas):
+            raise ValueError(
+                f"policies has {len(policies)} modules for {len(cfg.alphas)} alphas "
+                f"{cfg.alphas}; give one policy per alpha"
+            )
+        for alpha, p in zip(cfg.alphas, policies):
+            if not any(w.requires_grad for w in p.parameters()):
+                raise ValueError(
+                    f"the policy for alpha={alpha:g} has no trainable parameters, so "
+                    "training would not change it; unfreeze some (requires_grad=True)"
+                )
+            if getattr(p, "num_agents", n) != n:
+                raise ValueError(
+                    f"a policy was built for {p.num_agents} agents but the graph has {n}"
+                )
+            n_act = getattr(getattr(p, "config", None), "num_actions", cfg.policy.num_actions)
+            if n_act != cfg.policy.num_actions:
+                raise ValueError(
+                    f"a policy has {n_act} actions but the game has allow_wait="
+                    f"{cfg.game.allow_wait}; set allow_wait={n_act == 3}"
+                )
+        return [p.to(self.device) for p in policies]
+
     # ------------------------------------------------------------------ helpers
-    def _plans_shared(self) -> bool:
-        """True when every population is an AttentionPolicy (one plan serves them all)."""
-        return all(isinstance(p, AttentionPolicy) for p in self.policies)
-
-    def _forward(self, obs: Observation, h: torch.Tensor, plan: AttentionPlan | None = None):
+    def _forward(self, obs: Observation, h: torch.Tensor, plan: AttentionPlan):
         """Run each population's policy on its environments (a list, one per population)."""
-
-        def run(pol, o, hh, pl):  # a wrapper such as nash.MixedPolicy takes no plan
-            return pol(o, hh) if pl is None else pol(o, hh, plan=pl)
-
         if len(self.policies) == 1:
-            return [run(self.policies[0], obs, h, plan)]
-        return [run(pol, _slice_obs(obs, sl), h[sl],
-                    None if plan is None else plan.map(lambda x, s=sl: x[s]))
+            return [self.policies[0](obs, h, plan=plan)]
+        return [pol(_slice_obs(obs, sl), h[sl], plan=plan.map(lambda x, s=sl: x[s]))
                 for pol, sl in zip(self.policies, self.slices)]
+
+    def _act(self, plans: list[AttentionPlan]):
+        """The rollout's policy function: every population on its environments, one output.
+
+        The attention's index tensors of every step are built once and kept in ``plans``:
+        the PPO epochs reuse them (they depend on the observations only).
+        """
+
+        def act(own: Observation, h: torch.Tensor):
+            plan = self.policies[0].attention_plan(own)
+            plans.append(plan)
+            outs = self._forward(own, h, plan)
+            if len(outs) == 1:
+                return outs[0]
+            return type(outs[0])(**{
+                f.name: torch.cat([getattr(o, f.name) for o in outs])
+                for f in dataclasses.fields(outs[0])
+            })
+
+        return act
 
     def _apply_curricula(self, progress: float) -> dict[str, float]:
         cfg = self.config
@@ -425,43 +289,20 @@ class Trainer:
         steps = cfg.episode_length * cfg.episodes_per_rollout
         b, n = game.num_envs, game.num_agents
         dev = self.device
-        buf: dict[str, list[torch.Tensor]] = {k: [] for k in (
-            "signal", "own_output", "flips", "edge_active", "actions", "logp", "value",
-            "reward", "done", "truth", "accuracy", "agreement", "entropy")}
-        h = torch.zeros(b, n, cfg.hidden, device=dev)
-        obs = self.obs
-        # The attention's index tensors of every step, built once: the rollout uses them,
-        # and the PPO epochs reuse them (they depend on the observations only).
-        plans: list[AttentionPlan] | None = [] if self._plans_shared() else None
-        with torch.no_grad():
-            for _ in range(steps):
-                own = obs.to_agent_frame()
-                plan = None
-                if plans is not None:
-                    plan = self.policies[0].attention_plan(own)
-                    plans.append(plan)
-                outs = self._forward(own, h, plan)
-                logits = torch.cat([o.logits for o in outs]) if len(outs) > 1 else outs[0].logits
-                value = torch.cat([o.value for o in outs]) if len(outs) > 1 else outs[0].value
-                h = torch.cat([o.hidden for o in outs]) if len(outs) > 1 else outs[0].hidden
-                actions = sample_actions(logits, self.sample_gen)
-                logp = torch.log_softmax(logits, -1).gather(-1, actions[..., None])[..., 0]
-                truth_own = game.truth[:, None].expand(b, n) ^ own.flips.long()
-                obs, reward, done, info = game.step(to_env_actions(actions, own.flips))
-                for k, v in (("signal", own.signal), ("own_output", own.own_output),
-                             ("flips", own.flips), ("actions", actions), ("logp", logp),
-                             ("value", value), ("reward", reward), ("done", done),
-                             ("truth", truth_own), ("accuracy", info["accuracy"]),
-                             ("agreement", info["agreement"]), ("entropy", info["entropy"])):
-                    buf[k].append(v)
-                buf["edge_active"].append(own.edge_active)
-                h = h * (~done).to(h.dtype)[:, None, None]
-        self.obs = obs
-        data = {k: torch.stack(v) for k, v in buf.items() if k != "edge_active"}
-        edge_active = None if buf["edge_active"][0] is None else torch.stack(buf["edge_active"])
-        if plans is not None:  # (k T, B, E + N) per plan tensor
-            data["plan"] = AttentionPlan(torch.stack([q.score_index for q in plans]),
-                                         torch.stack([q.value_col for q in plans]))
+        plans: list[AttentionPlan] = []
+        played = rollout(
+            game, self._act(plans), steps,
+            hidden=torch.zeros(b, n, cfg.policy.hidden, device=dev), generator=self.sample_gen,
+            obs=self.obs, record=("signal", "own_output", "flips", "edge_active", "actions",
+                                  "logp", "value", "reward", "done", "truth", "accuracy",
+                                  "agreement", "entropy"),
+        )
+        self.obs = played.obs
+        data = {k: v for k, v in played.steps.items() if k != "edge_active"}
+        edge_active = played.steps["edge_active"]
+        # (k T, B, E + N) per plan tensor
+        data["plan"] = AttentionPlan(torch.stack([q.score_index for q in plans]),
+                                     torch.stack([q.value_col for q in plans]))
 
         # ---- 3. advantages (the rollout ends with an episode: no bootstrap needed)
         adv, ret = compute_gae(
@@ -490,7 +331,7 @@ class Trainer:
                 episode_return=float(ep_ret),
                 accuracy=float(data["accuracy"][:, sl].mean()),
                 final_accuracy=float(final),
-                agreement=float(data["agreement"][:, sl].mean()),
+                agreement=float(data["agreement"][:, sl].nanmean()),
                 entropy=float(data["entropy"][:, sl].mean()),
                 p_signal=float(game.p_signal[sl][0]),
                 p_perc=sched["p_perc"],
@@ -519,8 +360,8 @@ class Trainer:
             for pol in self.policies
         ]).tolist()
         for row, weights_ok in zip(rows, finite):
-            bad = {k: v for k, v in row.items()
-                   if isinstance(v, float) and not math.isfinite(v) and k not in ("sps",)}
+            bad = {k: row[k] for k in _MUST_BE_FINITE
+                   if k in row and not math.isfinite(row[k])}
             if bad or not weights_ok:
                 what = (", ".join(f"{k}={v}" for k, v in bad.items()) if bad
                         else "weights")
@@ -552,16 +393,13 @@ class Trainer:
         remove_stale_temp_files(out)
         if not self._resumed:
             if self.overwrite:
-                for name in RUN_FILES:
-                    (out / name).unlink(missing_ok=True)
-                shutil.rmtree(out / "eval", ignore_errors=True)
+                runs.clear_run(out)
             else:
-                _refuse_existing_run(out)  # created since the constructor checked?
-        self._write_config()
+                refuse_existing_run(out)  # created since the constructor checked?
+        runs.write_run_config(out, self.run_info())
         self._log_header = list(self.log_rows[0]) if self.log_rows else None
         if self._resumed:  # the checkpoint's rows, nothing after them
-            text = _log_csv(self.log_rows, self._log_header, True) if self.log_rows else ""
-            atomic_write_text(out / "log.csv", text)
+            runs.rewrite_log(out, self.log_rows)
         self._files_ready = True
 
     def _append_log(self, rows: list[dict[str, Any]]) -> None:
@@ -570,7 +408,7 @@ class Trainer:
         first = self._log_header is None
         if first:
             self._log_header = list(rows[0])
-        append_text(self.out_dir / "log.csv", _log_csv(rows, self._log_header, first))
+        runs.append_log(self.out_dir, rows, self._log_header, with_header=first)
 
     def _update_population(self, p, sl, data, edge_active, adv_all, ret_all) -> dict[str, Any]:
         cfg = self.config
@@ -584,14 +422,7 @@ class Trainer:
         # index tensors built once for all epochs; a minibatch takes its environments.
         envs_dev = envs.to(self.device)
         full = self._stack_steps(data, edge_active, envs_dev)
-        # (a wrapper such as nash.MixedPolicy builds its own)
-        plan = None
-        if isinstance(policy, AttentionPolicy):
-            plan = data.get("plan")
-            if plan is None:
-                plan = policy.attention_plan(full)
-            else:
-                plan = plan.map(lambda x: self._seq(x, envs_dev))
+        plan = data["plan"].map(lambda x: self._seq(x, envs_dev))
         nb = len(envs)
 
         def take(x: torch.Tensor, local: torch.Tensor) -> torch.Tensor:  # (T k B, ...)
@@ -613,16 +444,13 @@ class Trainer:
                     edge_index=full.edge_index,
                     in_agent_frame=True,
                 )
-                if plan is None:
-                    out = policy.forward_sequence(obs, t_len)
-                else:
-                    out = policy.forward_sequence(
-                        obs, t_len, plan=plan.map(lambda x, loc=local: take(x, loc))
-                    )
+                out = policy.forward_sequence(
+                    obs, t_len, plan=plan.map(lambda x, loc=local: take(x, loc))
+                )
                 logits = self._unstack(out.logits, k)
                 values = self._unstack(out.value, k)
                 beliefs = self._unstack(out.belief, k)
-                mask = self.agent_mask
+                mask = self.learners
 
                 def pick(x: torch.Tensor, mask=mask) -> torch.Tensor:  # (T, b, N, ...)
                     return x if mask is None else x[:, :, mask]
@@ -644,7 +472,8 @@ class Trainer:
                         - cfg.ent_coef * entropy + cfg.belief_coef * belief_loss)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
-                grad_norm = nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
+                grad_norm = nn.utils.clip_grad_norm_(
+                    [w for w in policy.parameters() if w.requires_grad], cfg.max_grad_norm)
                 opt.step()
                 for name, v in (("policy_loss", losses["policy"]),
                                 ("value_loss", losses["value"]), ("entropy_loss", entropy),
@@ -734,25 +563,22 @@ class Trainer:
 
     def run_info(self) -> dict[str, Any]:
         """The configs and graph summary that make this run reproducible."""
+        camp = self.camp
         return {
-            "train_config": config_to_dict(self.config),
+            "train_config": self.config.to_dict(),
             "game_config": config_to_dict(self.game.config),
-            "policy_config": config_to_dict(self.config.policy_config()),
             "graph": {"name": self.graph.name, **self.graph.summary()},
-            "dynamic": self.q is not None,
+            "camp": None if camp is None else {"rate": camp.rate, "edges": int(camp.q.numel())},
             "torch": torch.__version__,
         }
-
-    def _write_config(self) -> None:
-        save_json(self.out_dir / "config.json", self.run_info())
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue the run exactly (plain tensors and strings)."""
         return {
-            "config": json.dumps(config_to_dict(self.config)),
-            "graph": graph_to_dict(self.graph),
-            "q": self.q,
+            "config": json.dumps(self.config.to_dict()),
+            "graph": self.graph.to_dict(),
+            "camp": None if self.camp is None else self.camp.to_dict(),
             "update": self.update,
             "policies": [p.state_dict() for p in self.policies],
             "optimizers": [o.state_dict() for o in self.optimizers],
@@ -784,30 +610,18 @@ class Trainer:
         Loads with ``torch.load(..., weights_only=True)`` (a checkpoint is data, not code)
         and verifies the checkpoint's checksum, its shapes and that its weights are finite;
         anything wrong is a ``ValueError`` naming the file (see
-        :func:`socialmarl.learning.checkpoint.load_checkpoint`). Training continues in the
+        :func:`socialmarl.learning.runs.read_checkpoint`). Training continues in the
         checkpoint's folder, or in ``out_dir`` (which must not hold another run).
         """
-        path = Path(path)
-        if path.is_dir():
-            path = path / "checkpoint.pt"
-        if not path.exists():
-            hint = ("the run stopped before its first checkpoint: start it again with "
-                    "overwrite=True (`--overwrite`)"
-                    if (path.parent / "config.json").exists() else "train with out_dir first")
-            raise FileNotFoundError(f"{path}: no checkpoint here; {hint}")
-        sd = load_checkpoint(path, required=_CHECKPOINT_KEYS)
-        try:
-            cfg = config_from_dict(TrainConfig, json.loads(sd["config"]))
-            graph = graph_from_dict(sd["graph"])
-        except (TypeError, KeyError, json.JSONDecodeError, ValueError) as exc:
-            raise CheckpointError(f"{path}: its config or graph is unusable ({exc})") from exc
+        path = runs.checkpoint_file(path)
+        sd, cfg, graph, camp = runs.read_checkpoint(path)
         if device is not None:
-            cfg = replace(cfg, device=device)
-        trainer = cls(graph, cfg, q=sd["q"], progress=progress)
+            cfg = dataclasses.replace(cfg, device=device)
+        trainer = cls(graph, cfg, camp=camp, progress=progress)
         trainer.load_state_dict(sd, source=path)
         trainer.out_dir = path.parent if out_dir is None else Path(out_dir)
         if out_dir is not None and trainer.out_dir.resolve() != path.parent.resolve():
-            _refuse_existing_run(trainer.out_dir)
+            refuse_existing_run(trainer.out_dir)
         trainer._resumed = True
         trainer.checkpoint_checksum = sd.get("checksum")
         return trainer
@@ -818,26 +632,14 @@ class Trainer:
         Raises ``ValueError`` (naming ``source``) when the number of populations, a
         parameter's shape or the game state does not match, or a weight is not finite.
         """
-        npop = len(self.policies)
-        for key in ("policies", "optimizers"):
-            if not isinstance(sd[key], (list, tuple)) or len(sd[key]) != npop:
-                got = len(sd[key]) if isinstance(sd[key], (list, tuple)) else type(sd[key])
-                raise CheckpointError(
-                    f"{source}: holds {got} {key} for {npop} alphas {self.config.alphas}; "
-                    "the file is incomplete or belongs to another run"
-                )
+        runs.restore_policies(self.policies, sd["policies"], self.config.alphas, source)
+        optimizers = sd["optimizers"]
+        if not isinstance(optimizers, (list, tuple)) or len(optimizers) != len(self.optimizers):
+            raise CheckpointError(
+                f"{source}: holds optimiser states that do not match its {len(self.policies)} "
+                "policies; the file is incomplete or belongs to another run"
+            )
         try:
-            for alpha, pol, psd in zip(self.config.alphas, self.policies, sd["policies"]):
-                pol.load_state_dict(psd)
-                bad = [k for k, v in psd.items() if v.is_floating_point()
-                       and not bool(torch.isfinite(v).all())]
-                if bad:
-                    raise CheckpointError(
-                        f"{source}: the population alpha={alpha:g} has NaN or infinite "
-                        f"weights ({', '.join(bad)}); the run diverged before this checkpoint "
-                        "or the file was altered, so its numbers would mean nothing; train it "
-                        "again (lower lr)"
-                    )
             for opt, osd in zip(self.optimizers, sd["optimizers"]):
                 opt.load_state_dict(osd)
             same_device = self.device.type == "cpu"
@@ -848,8 +650,6 @@ class Trainer:
             self.update = int(sd["update"])
             self.log_rows = json.loads(sd["log"])
             self.obs = self.game.observation()
-        except CheckpointError:
-            raise
         except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CheckpointError(
@@ -865,7 +665,7 @@ def train(
     out_dir: str | os.PathLike | None = None,
     resume: bool = False,
     overwrite: bool = False,
-    q: torch.Tensor | None = None,
+    camp: CampProcess | None = None,
     progress: bool = True,
     **overrides: Any,
 ) -> Trainer:
@@ -876,7 +676,7 @@ def train(
     graph : Graph
         The social network.
     config : TrainConfig, optional
-        The run; keyword ``overrides`` change its fields.
+        The run; keyword ``overrides`` change its fields (game and policy fields by name).
     out_dir : str or Path, optional
         Run folder (see :class:`Trainer`).
     resume : bool
@@ -886,8 +686,8 @@ def train(
         may differ).
     overwrite : bool
         Replace a run already in ``out_dir`` (refused otherwise).
-    q : Tensor, optional
-        Interaction probabilities of a dynamic camp.
+    camp : CampProcess, optional
+        The dynamic camp process of the network.
     progress : bool
         Show a progress bar.
 
@@ -906,38 +706,59 @@ def train(
     1
     """
     if not resume:
-        trainer = Trainer(graph, config, out_dir=out_dir, q=q, progress=progress,
+        trainer = Trainer(graph, config, out_dir=out_dir, camp=camp, progress=progress,
                           overwrite=overwrite, **overrides)
     else:
         if out_dir is None:
             raise ValueError("resume=True needs out_dir, the folder of the run to continue")
         if overwrite:
             raise ValueError("resume=True and overwrite=True contradict each other; choose one")
-        full = config_to_dict(replace(config or TrainConfig(), **overrides))
-        given = full if config is not None else {k: full[k] for k in overrides}
-        trainer = Trainer.from_checkpoint(out_dir, progress=progress,
-                                          device=given.pop("device", None))
-        check_resume_matches(trainer, given, graph)
+        device = overrides.pop("device", None)
+        if config is not None and device is None:
+            device = config.device
+        trainer = Trainer.from_checkpoint(out_dir, progress=progress, device=device)
+        check_resume_matches(trainer, config, overrides, graph)
     trainer.train()
     return trainer
 
 
-def check_resume_matches(trainer: Trainer, given: dict[str, Any], graph: Graph | None) -> None:
+def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested config dict as ``{"game.sigma": 1.0, ...}``."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[prefix + k] = v
+    return out
+
+
+def check_resume_matches(
+    trainer: Trainer, config: TrainConfig | None, overrides: dict[str, Any],
+    graph: Graph | None,
+) -> None:
     """Refuse to resume ``trainer`` with settings or a graph other than its own.
+
+    ``config`` (a whole config, or None) and ``overrides`` (fields by name) are what the
+    caller asked for; ``device`` may differ from the saved run.
 
     Examples
     --------
     >>> import socialmarl as sm
     >>> tr = sm.Trainer(sm.ring_graph(6), num_updates=1, envs_per_alpha=2, num_minibatches=1,
     ...                 episode_length=4, progress=False)
-    >>> check_resume_matches(tr, {"lr": 0.1}, None)  # doctest: +ELLIPSIS
+    >>> check_resume_matches(tr, None, {"lr": 0.1, "sigma": 2.0}, None)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: resuming continues the saved run, ...: lr (saved 0.0005, given 0.1); ...
+    ValueError: resuming continues the saved run, ...: game.sigma (saved 1.0, given 2.0), lr ...
     """
-    saved = config_to_dict(trainer.config)
-    differ = [f"{k} (saved {saved[k]!r}, given {v!r})" for k, v in given.items()
-              if k != "device" and k in saved and saved[k] != v]
+    saved_cfg = trainer.config
+    wanted = (config if config is not None else saved_cfg).updated(
+        **{k: v for k, v in overrides.items() if k != "device"})
+    saved = _flat(saved_cfg.to_dict())
+    given = _flat(wanted.to_dict())
+    differ = [f"{k} (saved {saved[k]!r}, given {given[k]!r})" for k in sorted(saved)
+              if k != "device" and saved[k] != given.get(k)]
     if differ:
         raise ValueError(
             "resuming continues the saved run, whose settings differ from the ones given: "
@@ -960,6 +781,9 @@ def load_population(
 ) -> tuple[list[AttentionPolicy], TrainConfig, Graph]:
     """Load the trained policies, config and graph of a run folder or checkpoint.
 
+    A shorthand for :func:`socialmarl.learning.runs.load_run` (which also gives the camp
+    process, the update and the checksum).
+
     Examples
     --------
     >>> import socialmarl as sm, tempfile
@@ -970,7 +794,5 @@ def load_population(
     >>> len(policies), graph.num_nodes
     (1, 6)
     """
-    tr = Trainer.from_checkpoint(path, progress=False, device=device)
-    for p in tr.policies:
-        p.eval()
-    return list(tr.policies), tr.config, tr.graph
+    run = runs.load_run(path, device=device)
+    return run.policies, run.config, run.graph
