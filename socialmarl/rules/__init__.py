@@ -28,7 +28,7 @@ Layout
 Imports point one way (``a <- b``: ``b`` imports ``a``); nothing imports back up, not even
 inside a function:
 
-``engines <- base <- {discrete, continuous, truth} <- registry <- simulate``
+``engines <- base <- {discrete, continuous, truth} <- registry <- simulation``
 
 * :mod:`.engines` -- exact batched execution of asynchronous micro-steps (imports no rule);
 * :mod:`.base` -- :class:`Rule` (the protocol, and :meth:`Rule.run`, the simulation loop),
@@ -36,7 +36,7 @@ inside a function:
 * :mod:`.discrete`, :mod:`.continuous`, :mod:`.truth` -- the rules (binary, continuous,
   the game's truth seeker);
 * :mod:`.registry` -- :data:`RULES` (one line per rule) and :func:`make_rule`;
-* :mod:`.simulate` -- :func:`simulate` (a rule or a registry name) and
+* :mod:`.simulation` -- :func:`simulate` (a rule or a registry name) and
   :func:`score_opinions`.
 
 Layer: imports only :mod:`socialmarl.common`, :mod:`socialmarl.networks` and
@@ -74,7 +74,7 @@ from .continuous import Deffuant, DeGroot, FriedkinJohnsen, HegselmannKrause, in
 from .discrete import MajorityRule, QVoter, Sznajd, Voter
 from .engines import ENGINES, run_micro_steps
 from .registry import RULES, make_rule
-from .simulate import score_opinions, simulate
+from .simulation import score_opinions, simulate
 from .truth import TruthSeeking
 
 __all__ = [

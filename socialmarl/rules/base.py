@@ -2,8 +2,8 @@
 every rule reads, parameter checks, random in-neighbour picking and opinion helpers.
 
 Every rule is a small dataclass with three methods that :meth:`Rule.run` (the simulation
-loop behind :func:`~socialmarl.rules.simulate`) calls in turn, and that tests and lectures
-may call directly:
+loop behind :func:`~socialmarl.rules.simulation.simulate`) calls in turn, and that tests
+and lectures may call directly:
 
 * :meth:`Rule.draw` draws *all* random numbers one step needs (a dict of tensors),
 * :meth:`Rule.step` applies one step given those numbers (deterministic),
@@ -376,8 +376,9 @@ class Rule:
         """Simulate this rule on ``graph`` for ``steps`` steps in ``replicas`` runs.
 
         The simulation loop: ``rule.run(graph, steps, ...)`` is
-        ``simulate(rule, graph, steps, ...)``; see :func:`socialmarl.rules.simulate` for
-        the parameters and the result (a trajectory ``(R, T + 1, N)``).
+        ``simulate(rule, graph, steps, ...)``; see
+        :func:`socialmarl.rules.simulation.simulate` for the parameters and the result (a
+        trajectory ``(R, T + 1, N)``).
 
         Examples
         --------

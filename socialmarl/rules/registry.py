@@ -1,8 +1,9 @@
 """The registry of classic rules by name: one line per rule.
 
 :data:`RULES` maps each rule's ``name`` to its class; :func:`make_rule` (and
-:func:`~socialmarl.rules.simulate` given a name) look rules up here. This is the only module
-that imports every rule; nothing in :mod:`socialmarl.rules` below it imports it back.
+:func:`~socialmarl.rules.simulation.simulate` given a name) look rules up here. This is the
+only module that imports every rule; nothing in :mod:`socialmarl.rules` below it imports
+it back.
 
 To register a new rule, import its class here and add one line ``MyRule.name: MyRule,`` to
 :data:`RULES` (see "How to add a rule" in :mod:`socialmarl.rules`).
