@@ -2,8 +2,11 @@
 
 A flat namespace, networkx-style: ``import socialmarl as sm`` then ``sm.Graph``,
 ``sm.ConsensusGame``, ``sm.Trainer``, ``sm.load_congress_twitter``, ``sm.summarise`` and so
-on. The submodules (``sm.metrics``, ``sm.importance``, ``sm.plots``, ``sm.rules``, ...) hold
-the rest.
+on. The sub-packages hold the rest, in layers (``docs/ARCHITECTURE.md``): ``sm.common``,
+``sm.networks``, ``sm.game``, ``sm.rules``, ``sm.learning``, ``sm.analysis`` and ``sm.apps``;
+``sm.metrics``, ``sm.plots``, ``sm.importance`` and ``sm.widgets`` are shortcuts to the
+analysis and widget modules. Plumbing (atomic writes, config serialisation, checks) stays in
+:mod:`socialmarl.common` and is not part of the flat namespace.
 
 Names are loaded on first use (PEP 562): ``import socialmarl`` itself imports nothing
 heavy, and each part (torch for the game and the learners, pandas and scipy for the
