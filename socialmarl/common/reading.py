@@ -1,8 +1,9 @@
 """Opening data files for the loaders, with one translation of every way a file is unreadable.
 
-All network loaders (:mod:`.loaders_files`, :mod:`.loaders_congress`, :mod:`.loaders_camps`,
-:mod:`.loaders_bluesky_dump`, :func:`.bluesky.read_crawl`, :mod:`socialmarl.networks.bundled`) open
-their files through this module, so a bad file gives the same kind of error everywhere.
+All network loaders (:mod:`socialmarl.networks.loaders`, the crawl format's
+:func:`~socialmarl.networks.bluesky.format.read_crawl`, :mod:`socialmarl.networks.bundled`)
+and :func:`socialmarl.common.config_io.load_json` open their files through this module, so
+a bad file gives the same kind of error everywhere.
 
 Conventions
 -----------

@@ -2,7 +2,7 @@
 
 Both give undirected graphs whose weights are the stationary probabilities ``q_ij`` of the
 two-state Markov interaction process of :mod:`socialmarl.networks.dynamic`; feed them to
-``ConsensusGame(graph, q=camp_interaction_q(graph), interaction_rate=r)``. The switching
+``ConsensusGame(graph, camp=CampProcess(camp_interaction_q(graph), r))``. The switching
 rate ``r`` is a free parameter for the Hadza data; for the BaYaka daily series
 (:class:`DailyInteractions`) it can be estimated, with ``q``, by
 :func:`~socialmarl.networks.dynamic_fit.estimate_markov_interaction`.
@@ -350,7 +350,7 @@ def camp_interaction_q(graph: Graph) -> torch.Tensor:
 
     Returns the graph's weights (aligned with ``graph.edge_index``) after checking that they
     are probabilities and that both directions of every pair agree, ready for
-    ``ConsensusGame(graph, q=camp_interaction_q(graph), interaction_rate=r)``.
+    ``ConsensusGame(graph, camp=CampProcess(camp_interaction_q(graph), r))``.
 
     Parameters
     ----------
