@@ -180,6 +180,19 @@ def test_runs_of_earlier_versions_still_load(tmp_path):
     assert again.camp.rate == net.interaction_rate and again.update == 1
 
 
+def test_a_camp_graph_with_self_loops_saves_and_resumes(tmp_path):
+    """The game drops self loops and their q; the run saves the graph and camp as played."""
+    g = sm.Graph(4, [[0, 1, 1, 2, 2, 3, 3, 0, 2], [1, 0, 2, 1, 3, 2, 0, 3, 2]],
+                 [0.5] * 8 + [0.9])
+    with pytest.warns(UserWarning, match="self loops"):
+        tr = sm.train(g, camp=sm.CampProcess.from_graph(g, 0.5), out_dir=tmp_path,
+                      num_updates=1, progress=False, **TINY)
+    assert tr.graph.num_edges == 8 and tr.camp.q.numel() == 8
+    run = load_run(tmp_path)
+    assert run.graph.num_edges == run.camp.q.numel() == 8
+    assert sm.Trainer.from_checkpoint(tmp_path, progress=False).update == 1
+
+
 def test_graph_and_camp_serialise_themselves():
     g = sm.Graph(4, [[0, 1, 2], [1, 2, 3]], [0.5, 1.0, 2.0],
                  node_attrs={"party": ["D", "R", "D", "I"]}, name="toy", directed=True)

@@ -180,13 +180,13 @@ class Trainer:
         #: SHA-256 of the checkpoint this trainer was loaded from (None for a new run)
         self.checkpoint_checksum: str | None = None
         self.progress = progress
-        self.camp = camp
         torch.manual_seed(cfg.seed)
         self.game = ConsensusGame(
             graph, cfg.game_config(), camp=camp, device=self.device, seed=cfg.seed,
             check_actions=False,
         )
-        self.graph = self.game.graph
+        self.graph = self.game.graph  # without self loops, as played
+        self.camp = self.game.camp  # on the graph as played
         n = self.graph.num_nodes
         self.policies = nn.ModuleList(self._starting_policies(policies, n))
         self.optimizers = [
