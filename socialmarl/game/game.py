@@ -24,12 +24,26 @@ Conventions chosen where the design is silent (see also the README's "The game" 
   interact with; rewards of step ``t`` use the same edges.
 * Self loops carry nothing (an agent always observes itself): they are dropped with a
   warning. Agents with no in-edges play alone and earn only the truth reward.
+
+Random streams. By default the game draws from one stream seeded ``seed`` (truths, signal
+noise, who has a signal, percolation, and the camp process's initial states and steps) and
+other-play flips from a separate flip stream seeded ``seed + 0x5EED`` (so switching
+other-play leaves every episode unchanged); they are :attr:`ConsensusGame.generators` and
+:attr:`ConsensusGame.flip_generators`, one each. With ``streams=[s_0, ..., s_{P-1}]`` the
+``B`` environments form ``P`` equal groups of ``Bp = B / P`` consecutive environments,
+group ``p`` being environments ``[p * Bp, (p + 1) * Bp)``, and every draw for group ``p``
+comes from its own pair of streams (seeded ``s_p`` and ``s_p + 0x5EED``) in the order and
+shapes a game of ``Bp`` environments with ``seed=s_p`` uses. So group ``p`` plays exactly
+the episodes of that smaller game when it receives the same calls (``reset(mask)`` with
+its slice of the mask, ``step`` with its slice of the actions, its slice of a
+per-environment ``alpha``): ``P`` populations trained in one batch each see what they
+would see trained alone.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -124,6 +138,27 @@ def _per_env(value: Any, name: str, num_envs: int,
     return values
 
 
+def _stream_seeds(streams: Any, num_envs: int) -> list[int]:
+    """Validated per-population seeds; ``num_envs`` must split into equal groups."""
+    try:
+        if isinstance(streams, (str, bytes)):
+            raise TypeError
+        items = list(streams)
+    except TypeError:
+        raise ValueError(
+            f"streams={streams!r}: need a list of seeds, one per population"
+        ) from None
+    seeds = [as_int(s, "stream seed") for s in items]
+    if not seeds:
+        raise ValueError("streams is empty; give one seed per population, or None")
+    if num_envs % len(seeds):
+        raise ValueError(
+            f"num_envs={num_envs} does not split into {len(seeds)} equal groups (one per "
+            "stream); make num_envs a multiple of the number of streams"
+        )
+    return seeds
+
+
 @dataclass(frozen=True)
 class StepResult:
     """What :meth:`ConsensusGame.step` returns.
@@ -166,9 +201,16 @@ class ConsensusGame:
         rate ``r``) deciding which edges are active at each step; ``None``: static graph.
     device : str or torch.device
         Where every tensor lives (``"cpu"`` or ``"cuda"``).
-    seed : int
-        Seed of the game's own random generator (truths, signals, flips, percolation,
-        interactions). Same seed, same episodes.
+    seed : int, optional
+        Seed of the game's own random stream (truths, signals, percolation, interactions;
+        flips from a second stream seeded ``seed + 0x5EED``). Same seed, same episodes.
+        Default 0; not allowed together with ``streams``.
+    streams : sequence of int, optional
+        One seed per population ``p`` for ``P`` independent random streams: ``num_envs``
+        must be a multiple of ``P``, and environments ``[p * Bp, (p + 1) * Bp)``
+        (``Bp = num_envs // P``) draw everything from stream ``p``, exactly as a game of
+        ``Bp`` environments with ``seed=streams[p]`` would (see the module docstring).
+        ``None`` (default): one stream seeded ``seed``.
     check_actions : bool
         Validate action values in :meth:`step` (a device sync on CUDA; trainers turn it off).
 
@@ -183,6 +225,13 @@ class ConsensusGame:
     >>> obs, reward, done, info = game.step(guess)
     >>> reward.shape, info["accuracy"].shape
     (torch.Size([4, 34]), torch.Size([4]))
+
+    Two populations in one batch, each playing the episodes of its own game:
+
+    >>> both = sm.ConsensusGame(sm.karate_club(), num_envs=4, streams=[7, 8])
+    >>> alone = sm.ConsensusGame(sm.karate_club(), num_envs=2, seed=8)
+    >>> torch.equal(both.reset().signal[2:], alone.reset().signal)
+    True
     """
 
     def __init__(
@@ -192,7 +241,8 @@ class ConsensusGame:
         *,
         camp: CampProcess | None = None,
         device: str | torch.device = "cpu",
-        seed: int = 0,
+        seed: int | None = None,
+        streams: Sequence[int] | None = None,
         check_actions: bool = True,
         **overrides: Any,
     ) -> None:
@@ -234,13 +284,30 @@ class ConsensusGame:
         self.camp = camp
         self.interaction = None if camp is None else camp.simulator(self.graph)
         self.check_actions = check_actions
-        self.generator = torch.Generator(device=self.device)
-        self.generator.manual_seed(int(seed))
-        # Flip bits come from their own stream, so switching other-play on or off leaves the
-        # truths, signals and edges of every episode unchanged for the same seed.
-        self.flip_generator = torch.Generator(device=self.device)
-        self.flip_generator.manual_seed(int(seed) + 0x5EED)
-        self.seed = int(seed)
+        if streams is None:
+            seeds = [0 if seed is None else int(seed)]
+        else:
+            if seed is not None:
+                raise ValueError(
+                    f"seed={seed!r} and streams={streams!r} were both given; give seed for one "
+                    "random stream or streams (one seed per population), not both"
+                )
+            seeds = _stream_seeds(streams, cfg.num_envs)
+        # the seed of each population's stream (None: one stream), and the single seed
+        self.streams: tuple[int, ...] | None = None if streams is None else tuple(seeds)
+        self.seed: int | None = seeds[0] if streams is None else None
+        # One generator per stream; group p's draws all come from generators[p]. Flip bits
+        # come from their own streams, so switching other-play on or off leaves the truths,
+        # signals and edges of every episode unchanged for the same seed.
+        self.generators: list[torch.Generator] = [
+            torch.Generator(device=self.device) for _ in seeds
+        ]
+        self.flip_generators: list[torch.Generator] = [
+            torch.Generator(device=self.device) for _ in seeds
+        ]
+        for gen, flip, s in zip(self.generators, self.flip_generators, seeds):
+            gen.manual_seed(s)
+            flip.manual_seed(s + 0x5EED)
         self._build_structure()
         self.set_alpha(cfg.alpha)
         self.set_p_signal(cfg.p_signal)
@@ -292,6 +359,44 @@ class ConsensusGame:
     def num_actions(self) -> int:
         """3 with the wait action, else 2."""
         return 3 if self.config.allow_wait else 2
+
+    @property
+    def num_streams(self) -> int:
+        """Number of random streams ``P`` (populations); 1 without ``streams``."""
+        return len(self.generators)
+
+    @property
+    def generator(self) -> torch.Generator:
+        """The random generator of a single-stream game (see :attr:`generators`)."""
+        return self._single(self.generators, "generator")
+
+    @property
+    def flip_generator(self) -> torch.Generator:
+        """The other-play flip generator of a single-stream game (see :attr:`flip_generators`)."""
+        return self._single(self.flip_generators, "flip_generator")
+
+    def _single(self, gens: list[torch.Generator], name: str) -> torch.Generator:
+        if len(gens) != 1:
+            raise AttributeError(
+                f"this game has {len(gens)} random streams and no single {name}; use "
+                f"{name}s[p] for population p"
+            )
+        return gens[0]
+
+    def _per_stream(
+        self, draw: Callable[[torch.Generator, int], torch.Tensor], b: int,
+        gens: list[torch.Generator] | None = None,
+    ) -> torch.Tensor:
+        """One random draw for ``b`` environments, group by group.
+
+        ``draw(generator, b)`` with one stream; with ``P`` streams ``draw(gens[p], b // P)``
+        for each group, concatenated along dim 0. ``gens`` defaults to :attr:`generators`.
+        """
+        gens = self.generators if gens is None else gens
+        if len(gens) == 1:
+            return draw(gens[0], b)
+        bp = b // len(gens)
+        return torch.cat([draw(g, bp) for g in gens])
 
     # ------------------------------------------------------------------ parameters
     def set_alpha(self, alpha: float | list[float] | torch.Tensor) -> None:
@@ -366,16 +471,20 @@ class ConsensusGame:
 
     # ------------------------------------------------------------------ episodes
     def _draw_episode(self, b: int) -> dict[str, torch.Tensor]:
-        cfg, gen, dev = self.config, self.generator, self.device
+        # Every draw goes through _per_stream, so each stream sees the order and shapes of a
+        # single-stream game of its group's size (truth, noise, has-signal, perc, camp).
+        cfg, dev, per = self.config, self.device, self._per_stream
         n, e = self.num_agents, self.graph.num_edges
-        truth = torch.randint(0, 2, (b,), generator=gen, device=dev)
-        eps = torch.randn(b, n, generator=gen, device=dev)
-        has = torch.rand(b, n, generator=gen, device=dev) < self.p_signal[:, None]
+        truth = per(lambda g, k: torch.randint(0, 2, (k,), generator=g, device=dev), b)
+        eps = per(lambda g, k: torch.randn(k, n, generator=g, device=dev), b)
+        has = per(lambda g, k: torch.rand(k, n, generator=g, device=dev), b) < (
+            self.p_signal[:, None])
         tf = truth.to(torch.float32)[:, None]
         signal = torch.where(has, tf + cfg.sigma * eps, torch.full_like(eps, 0.5))
         signal = torch.where(self.expert_mask, tf.expand(b, n), signal)
         if cfg.other_play:
-            flips = torch.rand(b, n, generator=self.flip_generator, device=dev) < 0.5
+            flips = per(lambda g, k: torch.rand(k, n, generator=g, device=dev), b,
+                        self.flip_generators) < 0.5
         else:
             flips = torch.zeros(b, n, dtype=torch.bool, device=dev)
         ep = {
@@ -386,9 +495,10 @@ class ConsensusGame:
             "t": torch.zeros(b, dtype=torch.long, device=dev),
         }
         if cfg.p_perc < 1.0:
-            ep["perc"] = torch.rand(b, e, generator=gen, device=dev) < cfg.p_perc
+            ep["perc"] = per(lambda g, k: torch.rand(k, e, generator=g, device=dev), b) < (
+                cfg.p_perc)
         if self.interaction is not None:
-            ep["markov"] = self.interaction.initial_state(b, gen)
+            ep["markov"] = per(lambda g, k: self.interaction.initial_state(k, g), b)
         return ep
 
     def _advance_edges(self) -> None:
@@ -396,7 +506,14 @@ class ConsensusGame:
         s = self.state
         active = s.get("perc")
         if self.interaction is not None:
-            s["markov"], pair_active = self.interaction.step(s["markov"], self.generator)
+            gens = self.generators
+            if len(gens) == 1:
+                s["markov"], pair_active = self.interaction.step(s["markov"], gens[0])
+            else:  # each group's chain steps with its own stream
+                parts = [self.interaction.step(m, g) for m, g in
+                         zip(s["markov"].split(s["markov"].shape[0] // len(gens)), gens)]
+                s["markov"] = torch.cat([m for m, _ in parts])
+                pair_active = torch.cat([a for _, a in parts])
             dyn = self.interaction.edge_mask(pair_active)
             active = dyn if active is None else active & dyn
         if active is None:
@@ -583,27 +700,53 @@ class ConsensusGame:
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:
-        """Tensors and generator state that fully determine what happens next."""
-        return {
+        """Tensors and generator state that fully determine what happens next.
+
+        ``generator`` and ``flip_generator`` hold the single stream's states, or with
+        ``streams`` a list of ``P`` states each (and ``streams`` the seeds).
+        """
+        if self.streams is None:
+            gens: Any = self.generators[0].get_state()
+            flips: Any = self.flip_generators[0].get_state()
+        else:
+            gens = [g.get_state() for g in self.generators]
+            flips = [g.get_state() for g in self.flip_generators]
+        sd = {
             "state": {k: v.clone() for k, v in self.state.items()},
-            "generator": self.generator.get_state(),
-            "flip_generator": self.flip_generator.get_state(),
+            "generator": gens,
+            "flip_generator": flips,
             "t_host": -1 if self._t_host is None else self._t_host,
             "alpha": self.alpha.clone(),
             "p_signal": self.p_signal.clone(),
             "p_perc": float(self.config.p_perc),
         }
+        if self.streams is not None:
+            sd["streams"] = list(self.streams)
+        return sd
 
     def load_state_dict(self, sd: dict[str, Any], *, generator: bool = True) -> None:
         """Restore :meth:`state_dict` (tensors are moved to this game's device).
 
-        ``generator=False`` keeps this game's random stream (needed when restoring a CPU
-        game's state into a CUDA game, whose generators differ).
+        ``generator=False`` keeps this game's random streams (needed when restoring a CPU
+        game's state into a CUDA game, whose generators differ). With ``generator=True`` the
+        saved game must have as many streams as this one (one, or ``P`` from ``streams``).
         """
+        if generator:
+            gens, flips = sd["generator"], sd["flip_generator"]
+            if not isinstance(gens, (list, tuple)):
+                gens, flips = [gens], [flips]
+            if len(gens) != self.num_streams or len(flips) != len(gens):
+                raise ValueError(
+                    f"the saved game has {len(gens)} random stream(s) and this one "
+                    f"{self.num_streams}; restore into a game built with as many streams, or "
+                    "pass generator=False to keep this game's streams"
+                )
         self.state = {k: v.to(self.device) for k, v in sd["state"].items()}
         if generator:
-            self.generator.set_state(sd["generator"])
-            self.flip_generator.set_state(sd["flip_generator"])
+            for g, st in zip(self.generators, gens):
+                g.set_state(st)
+            for g, st in zip(self.flip_generators, flips):
+                g.set_state(st)
         t = int(sd["t_host"])
         self._t_host = None if t < 0 else t
         self.set_alpha(sd["alpha"])
@@ -612,7 +755,8 @@ class ConsensusGame:
 
     def __repr__(self) -> str:
         c = self.config
+        streams = "" if self.streams is None else f", streams={list(self.streams)}"
         return (
             f"ConsensusGame(graph={self.graph.name!r}, N={self.num_agents}, B={c.num_envs}, "
-            f"T={c.episode_length}, alpha={c.alpha}, device={self.device})"
+            f"T={c.episode_length}, alpha={c.alpha}{streams}, device={self.device})"
         )
