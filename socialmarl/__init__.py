@@ -65,7 +65,8 @@ _PARTS: dict[str, tuple[str, ...]] = {
     ".learning.cpu_memory": ("retain_freed_memory",),
     # analysis (socialmarl.analysis)
     ".analysis.evaluation": ("EvalRecord", "evaluate", "evaluate_run"),
-    ".analysis.metrics": ("summarise", "episode_metrics", "over_steps", "sweep_table"),
+    ".analysis.metrics": ("summarise", "episode_metrics", "over_steps", "sweep_table",
+                          "concat_runs"),
     ".analysis.importance": ("AttentionFit",),
     ".analysis.nash": ("local_nash", "NashResult"),
     ".analysis.plots": ("plot_over_steps", "plot_sweep", "plot_attention_scatter",

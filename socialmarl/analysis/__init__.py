@@ -15,7 +15,8 @@ from ..common.lazy import lazy_names
 
 __getattr__, __dir__, __all__ = lazy_names(__name__, {
     ".evaluation": ("EvalRecord", "evaluate", "evaluate_run"),
-    ".metrics": ("summarise", "episode_metrics", "over_steps", "sweep_table", "bootstrap_ci"),
+    ".metrics": ("summarise", "episode_metrics", "over_steps", "sweep_table", "bootstrap_ci",
+                 "concat_runs"),
     ".importance": ("AttentionFit",),
     ".nash": ("local_nash", "NashResult", "MixedPolicy"),
 })

@@ -22,7 +22,10 @@ Statistics (all on the same agents for every model, so models are paired):
   against human, as a Spearman correlation across the attended agents.
 
 Confidence intervals bootstrap the attending agents (and the attended agents for the global
-correlation), with the same resamples for every model. Honest baselines are scored the same
+correlation), with the same resamples for every model. With several seeds (training runs)
+per alpha, the per-alpha table pools them: the mean over seeds (seeds weigh equally), with
+intervals, best alpha and "not significantly worse" from a bootstrap over seeds and agents
+(see :class:`AttentionFit`, Notes). Honest baselines are scored the same
 way: ``uniform`` over the neighbours, ``popularity`` (attention proportional to the
 attended agent's follower count, by default its out-degree in the graph) and
 ``permuted_human`` (the human weights shuffled within each row; its value is the mean over
@@ -404,6 +407,12 @@ def permute_within_rows(
 
 
 # ---------------------------------------------------------------------------- the fit
+def _is_seed_list(v: Any) -> bool:
+    """A list of attentions (one per seed): a ``list`` of arrays, tensors or pairs."""
+    return (isinstance(v, list) and len(v) > 0
+            and all(isinstance(x, (np.ndarray, torch.Tensor, tuple)) for x in v))
+
+
 def _parse_keys(learned: Any) -> list[tuple[float, float, Any]]:
     if not isinstance(learned, Mapping):
         return [(math.nan, math.nan, learned)]
@@ -411,18 +420,67 @@ def _parse_keys(learned: Any) -> list[tuple[float, float, Any]]:
     for k, v in learned.items():
         if isinstance(k, tuple) and len(k) == 2:
             a, s = k
+            items = [(s, v)]
+        elif _is_seed_list(v):
+            a, items = k, list(enumerate(v))
         else:
-            a, s = k, 0
-        try:
-            a, s = float(a), float(s)
-        except (TypeError, ValueError) as err:
-            raise ValueError(
-                f"learned has key {k!r}; keys must be alpha (a number) or (alpha, seed) pairs"
-            ) from err
-        out.append((a, s, v))
+            a, items = k, [(0, v)]
+        for s, att in items:
+            try:
+                key = (float(a), float(s))
+            except (TypeError, ValueError) as err:
+                raise ValueError(
+                    f"learned has key {k!r}; keys must be alpha (a number) or (alpha, seed) "
+                    "pairs"
+                ) from err
+            if any(key == (x, y) for x, y, _ in out):
+                raise ValueError(
+                    f"learned names alpha={key[0]}, seed={key[1]} twice (a plain alpha key is "
+                    "seed 0, a list holds seeds 0, 1, ...); give each (alpha, seed) once"
+                )
+            out.append((*key, att))
     if not out:
         raise ValueError("learned is an empty mapping; give at least one attention matrix")
     return out
+
+
+def _pool_seeds(
+    values: np.ndarray, reps: np.ndarray, draw: np.ndarray
+) -> tuple[float, np.ndarray, int]:
+    """Mean over seeds and its bootstrap over seeds and agents.
+
+    ``values`` (S,) are the seeds' statistics, ``reps`` (S, B) their agent-bootstrap
+    replicates (replicate ``b`` resamples the same agents in every seed) and ``draw``
+    (B, S) the seeds drawn in each replicate. Replicate ``b`` is the value, plus the mean
+    over all seeds of each seed's agent fluctuation ``reps[s, b] - values[s]``, plus the
+    mean over the drawn seeds of their shrunk deviations ``c * (values[s] - value)``, where
+    ``c**2`` = (variance of the seed values less their seed-specific agent-sampling variance,
+    floored at 0) / (variance of the seed values): the spread of the seed values already
+    holds agent noise, counted once through the agents. Seeds with a NaN value are left out.
+    Returns the value, the (B,) replicates and the number of seeds with a value.
+    """
+    good = ~np.isnan(values)
+    s = int(good.sum())
+    nb = reps.shape[1]
+    if s == 0:
+        return math.nan, np.full(nb, np.nan), 0
+    if s == 1:  # one seed: its own agent bootstrap, unchanged
+        return float(values[good][0]), reps[good][0], 1
+    v, r = values[good], reps[good]
+    value = float(v.mean())
+    fluct = r - v[:, None]  # (s, B)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a replicate NaN in every seed
+        agent = np.nanmean(fluct, 0)
+        own = np.nanvar(fluct, 0, ddof=1)  # seed-specific part of the agent noise
+        own = float(np.nanmean(own)) if np.any(~np.isnan(own)) else 0.0
+    spread = float(v.var(ddof=1))
+    c = math.sqrt(max(spread - own, 0.0) / spread) if spread > 0 else 0.0
+    picks = np.stack([(draw == j).sum(1) for j in np.nonzero(good)[0]], 1).astype(float)
+    tot = picks.sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        seed_dev = np.where(tot > 0, picks @ (v - value) / np.where(tot > 0, tot, 1.0), np.nan)
+    return value, value + agent + c * seed_dev, s
 
 
 class AttentionFit:
@@ -465,15 +523,31 @@ class AttentionFit:
         The permutation distributions behind the p-values: ``alpha, seed, perm`` and one
         column per metric.
     alpha_table_ : pandas.DataFrame or None
-        Per alpha (seeds pooled; the bootstrap resamples agents and seeds):
-        ``alpha, metric, value, ci_low, ci_high, n_seeds``.
+        Per alpha, seeds pooled: ``alpha, metric, value, ci_low, ci_high, n, n_seeds``.
+        ``value`` is the mean over seeds of the per-seed values (seeds weigh equally),
+        ``n`` the agents per seed, ``n_seeds`` the seeds with a value. The interval
+        resamples seeds and agents (see Notes); with one seed it is that seed's interval.
     best_alpha_ : float or None
-        Alpha with the best mean ``criterion``.
+        Alpha with the best mean ``criterion`` (mean over its seeds).
     best_alpha_probability_ : pandas.Series or None
-        Share of bootstrap replicates in which each alpha is best.
+        Share of bootstrap replicates (over seeds and agents) in which each alpha is best.
     alphas_not_worse_ : list of float or None
         Alphas whose paired bootstrap difference to the best is not significantly positive
-        (one-sided, level ``1 - ci``); always holds ``best_alpha_``.
+        (one-sided, level ``1 - ci``; over seeds and agents); always holds ``best_alpha_``.
+
+    Notes
+    -----
+    Several seeds (training runs) per alpha are passed as ``(alpha, seed)`` keys or as a
+    list of attentions per alpha (seeds ``0, 1, ...``). The agents are the same in every
+    seed and alpha, so each bootstrap replicate resamples the agents once for all of them
+    (paired comparisons), and resamples the seeds of each alpha independently. The spread
+    of the per-seed values already holds agent noise; the resampled seed deviations are
+    shrunk so that only the seed-level part of that spread enters, the agent noise entering
+    once, through the agents (the idea of Davison & Hinkley 1997, sec. 3.8). For a per-agent
+    mean the bootstrap variance is then about ``(S - 1)/S * var_seed/S + var_agent/N +
+    var_interaction/(S*N)`` for ``S`` seeds and ``N`` agents, and with no seed-level
+    variance the interval matches an agent-only bootstrap of the seed-averaged agents.
+    With few seeds (3-5) the interval is somewhat optimistic.
 
     Examples
     --------
@@ -485,6 +559,13 @@ class AttentionFit:
     >>> t = fit.table_.set_index(["model", "metric"]).value
     >>> float(t["learned", "spearman"]), float(t["learned", "js_divergence"])
     (1.0, 0.0)
+
+    Two seeds per alpha, as a list per alpha:
+
+    >>> seeds = [human, human + 0.1 * np.random.default_rng(1).random(g.num_edges)]
+    >>> fit = AttentionFit(n_boot=200, n_perm=20).fit(g, {0.5: seeds}, human)
+    >>> fit.alpha_table_.set_index("metric").loc["spearman", ["n", "n_seeds"]].tolist()
+    [6, 2]
     """
 
     def __init__(
@@ -601,7 +682,9 @@ class AttentionFit:
             The network both attention and human weights live on.
         learned : array, Tensor, pair, or mapping
             One attention in any form accepted by :func:`edge_weights`, or a mapping from
-            ``alpha`` or ``(alpha, seed)`` to such attention.
+            ``alpha`` or ``(alpha, seed)`` to such attention. Several seeds of one alpha:
+            ``(alpha, seed)`` keys, or ``alpha`` to a ``list`` of attentions (arrays,
+            tensors or pairs; seeds ``0, 1, ...``). A plain ``alpha`` key is seed 0.
         human : array or Tensor, optional
             Human importance, rows = attending agent (defaults to ``graph.edge_weight``).
 
@@ -724,25 +807,24 @@ class AttentionFit:
             return
         lo_q, hi_q = (1 - self.ci) / 2, 1 - (1 - self.ci) / 2
         nb = int(self.n_boot)
-        pooled: dict[str, dict[float, tuple[float, np.ndarray]]] = {m: {} for m in METRICS}
+        pooled: dict[str, dict[float, tuple[float, np.ndarray, int]]] = {m: {} for m in METRICS}
         for a in alphas:
-            keys = [k for k in results if k[0] == a]
+            keys = sorted(k for k in results if k[0] == a)
             k = len(keys)
             draw = rng.integers(0, k, size=(nb, k))  # resample seeds within each replicate
             for mname in METRICS:
                 vals = np.array([results[key]["value"][mname] for key in keys])
                 reps = np.stack([results[key]["reps"][mname] for key in keys])  # (k, nb)
-                boot = reps[draw, np.arange(nb)[:, None]].mean(1)
-                pooled[mname][a] = (float(vals.mean()), boot)
+                pooled[mname][a] = _pool_seeds(vals, reps, draw)
         rows = []
         for a in alphas:
-            nseed = sum(1 for key in results if key[0] == a)
             for mname in METRICS:
-                v, boot = pooled[mname][a]
+                v, boot, nseed = pooled[mname][a]
                 good = boot[~np.isnan(boot)]
                 lo, hi = np.quantile(good, [lo_q, hi_q]) if good.size else (np.nan, np.nan)
+                n = int(self.eligible_.sum()) if mname != "in_importance_spearman" else self._k
                 rows.append(dict(alpha=a, metric=mname, value=v, ci_low=float(lo),
-                                 ci_high=float(hi), n_seeds=nseed))
+                                 ci_high=float(hi), n=n, n_seeds=nseed))
         self.alpha_table_ = pd.DataFrame(rows)
         crit = self.criterion
         sign = 1.0 if _HIGHER_IS_BETTER[crit] else -1.0

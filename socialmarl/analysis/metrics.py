@@ -39,9 +39,23 @@ episodes where they are not NaN (``n`` counts those); ``agreement_mean`` of an e
 the mean over its steps with an active edge; ``consensus_reached`` is the share of episodes
 that reach consensus and ``consensus_time`` the mean over those.
 
-Confidence intervals are percentile bootstraps of the mean over episodes, seeded; when the
-episodes come from several runs (``runs``: one label per episode, e.g. the training seed) a
-two-level bootstrap resamples runs, then episodes within each chosen run.
+Confidence intervals are percentile bootstraps of the mean over episodes, seeded. Several
+seeds (runs) of one population, e.g. the training seeds of one alpha, are pooled by
+concatenating their episodes and passing ``runs``, one label per episode
+(:func:`concat_runs` builds both from per-seed records). Then:
+
+* seeds weigh equally: the value is the mean over seeds of each seed's mean over its
+  episodes, and ``n_seeds`` counts the seeds with a value (``n`` still counts episodes);
+* a two-level bootstrap resamples seeds, then episodes within each chosen seed, so an
+  interval shows run-to-run variation as well as episode noise. The spread of the seed means
+  already holds episode noise; the resampled seed means are shrunk towards the grand mean so
+  that their spread is the seed-level variance alone, estimated as the variance of the seed
+  means less the mean squared standard error of a seed mean (floored at 0), as in
+  Davison & Hinkley (1997, sec. 3.8). The bootstrap variance of the value is then about
+  ``(S - 1)/S * var_seed/S + var_episode/(S*n)`` for ``S`` seeds of ``n`` episodes, and
+  with no seed-level variance the interval matches the episode-only one. Like any bootstrap
+  it is optimistic with very few seeds (the ``(S - 1)/S``, and percentiles of only a few
+  distinct seed sets); with one seed it is the episode bootstrap.
 """
 
 from __future__ import annotations
@@ -77,6 +91,7 @@ __all__ = [
     "mean_return",
     "signal_accuracy",
     "bootstrap_ci",
+    "concat_runs",
     "episode_metrics",
     "summarise",
     "over_steps",
@@ -85,8 +100,8 @@ __all__ = [
     "SWEEP_COLUMNS",
 ]
 
-SUMMARY_COLUMNS = ["metric", "value", "ci_low", "ci_high", "n"]
-SWEEP_COLUMNS = ["network", "alpha", "metric", "value", "ci_low", "ci_high", "n"]
+SUMMARY_COLUMNS = ["metric", "value", "ci_low", "ci_high", "n", "n_seeds"]
+SWEEP_COLUMNS = ["network", "alpha", "metric", "value", "ci_low", "ci_high", "n", "n_seeds"]
 
 # ---------------------------------------------------------------------------- input checks
 def _device(x: Any, device: str | torch.device | None) -> torch.device:
@@ -632,22 +647,73 @@ def signal_accuracy(
 
 
 # ---------------------------------------------------------------------------- bootstrap
-def _boot_weights(
-    n: int, clusters: np.ndarray | None, n_boot: int, rng: np.random.Generator
-) -> np.ndarray:
-    """(n_boot, n) resampling counts: episodes, or runs then episodes within runs."""
-    if clusters is None:
-        return rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(np.float64)
-    uniq, inv = np.unique(clusters, return_inverse=True)
-    inv = inv.reshape(-1)
-    k = len(uniq)
-    picks = rng.multinomial(k, np.full(k, 1.0 / k), size=n_boot)  # (n_boot, k)
-    w = np.zeros((n_boot, n))
-    for c in range(k):
+def _boot_weights(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_boot, n) resampling counts of ``n`` episodes."""
+    return rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(np.float64)
+
+
+def _run_codes(runs: Any, b: int) -> np.ndarray:
+    """Integer codes ``0..S-1`` (shape (b,)) of one run label per episode."""
+    cl = np.asarray(runs.detach().cpu() if isinstance(runs, torch.Tensor) else runs)
+    if cl.shape != (b,):
+        raise ValueError(f"runs has shape {cl.shape}; give one run label per episode ({b})")
+    try:
+        _, inv = np.unique(cl, return_inverse=True)
+    except TypeError as err:
+        raise ValueError("runs holds labels that cannot be compared; use numbers or strings") \
+            from err
+    return inv.reshape(-1)
+
+
+def _seeds_bootstrap(
+    v: np.ndarray, inv: np.ndarray, n_boot: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Equal-weight mean over seeds and its two-level bootstrap replicates.
+
+    ``v`` is (B, K) with NaN for missing values, ``inv`` (B,) the seed codes 0..S-1.
+    Returns the value (K,), the replicates (n_boot, K) and the number of seeds with a value
+    (K,). See the module docstring for the shrinkage of the seed means.
+    """
+    b, k = v.shape
+    s_all = int(inv.max()) + 1
+    ok = ~np.isnan(v)
+    x = np.where(ok, v, 0.0)
+    onehot = np.zeros((s_all, b))
+    onehot[inv, np.arange(b)] = 1.0
+    cnt = onehot @ ok.astype(np.float64)  # (S, K) values per seed
+    has = cnt > 0
+    means = np.where(has, (onehot @ x) / np.maximum(cnt, 1.0), 0.0)
+    n_seeds = has.sum(0)
+    est = np.where(n_seeds > 0, means.sum(0) / np.maximum(n_seeds, 1), np.nan)
+    resid = np.where(ok, v - means[inv], 0.0)  # episodes about their seed's mean
+    # squared standard error of each seed mean (ddof 1 within the seed), averaged over seeds
+    se2 = (onehot @ resid**2) / np.maximum(cnt - 1.0, 1.0) / np.maximum(cnt, 1.0)
+    with_se = cnt >= 2
+    se2_mean = np.where(with_se.any(0), (se2 * with_se).sum(0) / np.maximum(with_se.sum(0), 1),
+                        0.0)
+    dev = np.where(has, means - np.where(np.isnan(est), 0.0, est), 0.0)
+    spread = (dev**2).sum(0) / np.maximum(n_seeds - 1, 1)  # variance of the seed means
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shrink = np.where((n_seeds >= 2) & (spread > 0),
+                          np.sqrt(np.maximum(spread - se2_mean, 0.0) / spread), 0.0)
+    centre = np.where(np.isnan(est), 0.0, est) + shrink * dev  # (S, K) shrunk seed means
+    picks = rng.multinomial(s_all, np.full(s_all, 1.0 / s_all), size=n_boot)  # (n_boot, S)
+    num = np.zeros((n_boot, k))
+    den = np.zeros((n_boot, k))
+    for c in range(s_all):
         idx = np.nonzero(inv == c)[0]
-        # a run chosen m times contributes m * size draws from its episodes
-        w[:, idx] = rng.multinomial(picks[:, c] * len(idx), np.full(len(idx), 1.0 / len(idx)))
-    return w
+        # a seed chosen m times contributes m * size draws from its episodes, weight m
+        w = rng.multinomial(picks[:, c] * len(idx), np.full(len(idx), 1.0 / len(idx)))
+        w = w.astype(np.float64)
+        wn, wd = w @ resid[idx], w @ ok[idx].astype(np.float64)
+        good = (wd > 0) & has[c]
+        inside = np.where(good, wn / np.where(wd > 0, wd, 1.0), 0.0)
+        m = picks[:, [c]].astype(np.float64)
+        num += np.where(good, m * (centre[c] + inside), 0.0)
+        den += np.where(good, m, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        reps = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    return est, reps, n_seeds
 
 
 def bootstrap_ci(
@@ -658,15 +724,17 @@ def bootstrap_ci(
     ci: float = 0.95,
     seed: int | None = 0,
 ) -> pd.DataFrame:
-    """Mean over episodes with a percentile bootstrap confidence interval.
+    """Mean over episodes (or over seeds) with a percentile bootstrap confidence interval.
 
     Parameters
     ----------
     values : array, shape (B,) or (B, K)
         One value per episode (and per column); NaN entries are left out.
     runs : array, shape (B,), optional
-        A run label per episode (e.g. the training seed). With several runs the bootstrap
-        resamples runs, then episodes within each chosen run.
+        A run label per episode (e.g. the training seed). With several runs the value is the
+        mean over runs of each run's mean (runs weigh equally) and the bootstrap resamples
+        runs, then episodes within each chosen run (see the module docstring). With one run
+        this is the plain episode bootstrap.
     n_boot : int
         Bootstrap replicates.
     ci : float
@@ -678,13 +746,20 @@ def bootstrap_ci(
     -------
     pandas.DataFrame
         One row per column of ``values``: ``value``, ``ci_low``, ``ci_high``, ``n`` (the
-        number of non-NaN episodes).
+        number of non-NaN episodes) and, when ``runs`` is given, ``n_seeds`` (the number of
+        runs with a non-NaN episode).
 
     Examples
     --------
     >>> r = bootstrap_ci(np.array([1.0, 1.0, 1.0]))
     >>> r[["value", "ci_low", "ci_high", "n"]].values.tolist()
     [[1.0, 1.0, 1.0, 3.0]]
+
+    Two seeds weigh equally whatever their numbers of episodes:
+
+    >>> r = bootstrap_ci(np.array([0.0, 0.0, 0.0, 1.0]), runs=[7, 7, 7, 8], n_boot=200)
+    >>> r[["value", "n", "n_seeds"]].values.tolist()
+    [[0.5, 4.0, 2.0]]
     """
     v = np.asarray(values.detach().cpu() if isinstance(values, torch.Tensor) else values,
                    dtype=np.float64)
@@ -696,19 +771,20 @@ def bootstrap_ci(
         raise ValueError(f"ci={ci!r}; the confidence level must lie in (0, 1)")
     if int(n_boot) < 1:
         raise ValueError(f"n_boot={n_boot!r}; use at least 1 replicate (1000 is typical)")
-    cl = None
-    if runs is not None:
-        cl = np.asarray(runs.detach().cpu() if isinstance(runs, torch.Tensor) else runs)
-        if cl.shape != (v.shape[0],):
-            raise ValueError(f"runs has shape {cl.shape}; give one run label per episode")
+    inv = None if runs is None else _run_codes(runs, v.shape[0])
     ok = ~np.isnan(v)
-    x = np.where(ok, v, 0.0)
     cnt = ok.sum(0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        est = np.where(cnt > 0, x.sum(0) / np.maximum(cnt, 1), np.nan)
-        w = _boot_weights(v.shape[0], cl, int(n_boot), np.random.default_rng(seed))
-        num, den = w @ x, w @ ok.astype(np.float64)
-        reps = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    rng = np.random.default_rng(seed)
+    if inv is not None and inv.max() > 0:
+        est, reps, n_seeds = _seeds_bootstrap(v, inv, int(n_boot), rng)
+    else:
+        x = np.where(ok, v, 0.0)
+        n_seeds = (cnt > 0).astype(np.int64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            est = np.where(cnt > 0, x.sum(0) / np.maximum(cnt, 1), np.nan)
+            w = _boot_weights(v.shape[0], int(n_boot), rng)
+            num, den = w @ x, w @ ok.astype(np.float64)
+            reps = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
     lo_q, hi_q = (1 - ci) / 2, 1 - (1 - ci) / 2
     lo = np.full(v.shape[1], np.nan)
     hi = np.full(v.shape[1], np.nan)
@@ -716,7 +792,114 @@ def bootstrap_ci(
     if have.any():
         lo[have] = np.nanquantile(reps[:, have], lo_q, axis=0)
         hi[have] = np.nanquantile(reps[:, have], hi_q, axis=0)
-    return pd.DataFrame({"value": est, "ci_low": lo, "ci_high": hi, "n": cnt.astype(float)})
+    out = pd.DataFrame({"value": est, "ci_low": lo, "ci_high": hi, "n": cnt.astype(float)})
+    if runs is not None:
+        out["n_seeds"] = n_seeds.astype(float)
+    return out
+
+
+_RUN_FIELDS = ("outputs", "truth", "beliefs", "flips", "edge_active", "rewards", "signals")
+
+
+def _field(run: Any, name: str) -> Any:
+    if isinstance(run, Mapping):
+        return run.get(name)
+    return getattr(run, name, None)
+
+
+def _as_numpy(x: Any) -> np.ndarray:
+    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+
+
+def concat_runs(
+    runs: Mapping[Any, Any] | Sequence[Any], fields: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """Concatenate the episodes of several runs (seeds) and label each with its run.
+
+    The result feeds :func:`summarise`, :func:`over_steps`, :func:`episode_metrics` or
+    :func:`bootstrap_ci` (``runs``), whose intervals then resample runs, then episodes.
+
+    Parameters
+    ----------
+    runs : mapping of label to record, or sequence of records
+        One evaluation per run of the same population, e.g. ``{seed: EvalRecord}``; a record
+        is anything with the arrays as attributes (an
+        :class:`~socialmarl.analysis.evaluation.EvalRecord`) or a mapping of them. A sequence
+        labels its runs ``0, 1, ...``; labels that are not numbers or strings (tuples) are
+        replaced by positions too.
+    fields : sequence of str, optional
+        Arrays to take, among ``outputs, truth, beliefs, flips, edge_active, rewards,
+        signals`` (default: those the first run has; ``outputs`` and ``truth`` always). Take
+        only ``("outputs", "truth", "edge_active")`` for :func:`over_steps`.
+
+    Returns
+    -------
+    dict
+        The concatenated NumPy arrays (episodes first) under their names, and ``runs``: one
+        label per episode. A missing ``edge_active`` (all edges live) is filled with True
+        when another run has one.
+
+    Examples
+    --------
+    >>> import socialmarl as sm
+    >>> a = {"outputs": np.ones((2, 1, 2), int), "truth": [1, 1]}
+    >>> b = {"outputs": np.zeros((3, 1, 2), int), "truth": [1, 1, 1]}
+    >>> pooled = concat_runs({0: a, 1: b})
+    >>> pooled["runs"].tolist()
+    [0, 0, 1, 1, 1]
+    >>> s = summarise(graph=sm.complete_graph(2), n_boot=50, **pooled).set_index("metric")
+    >>> s.loc["accuracy_final", ["value", "n", "n_seeds"]].tolist()
+    [0.5, 5.0, 2.0]
+    """
+    if isinstance(runs, Mapping):
+        labels, recs = list(runs.keys()), list(runs.values())
+    elif isinstance(runs, Sequence) and not isinstance(runs, str):
+        labels, recs = list(range(len(runs))), list(runs)
+    else:
+        raise TypeError(f"runs must be a mapping or sequence of records, got {type(runs).__name__}")
+    if not recs:
+        raise ValueError("runs is empty; give at least one run's evaluation")
+    if not all(isinstance(k, (int, float, str, np.integer, np.floating)) for k in labels):
+        labels = list(range(len(recs)))
+    if fields is None:
+        fields = [f for f in _RUN_FIELDS if _field(recs[0], f) is not None
+                  or (f == "edge_active" and any(_field(r, f) is not None for r in recs))]
+    fields = list(dict.fromkeys(["outputs", "truth", *fields]))
+    bad = [f for f in fields if f not in _RUN_FIELDS]
+    if bad:
+        raise ValueError(f"fields {bad} are not evaluation arrays; choose from {list(_RUN_FIELDS)}")
+    sizes = []
+    for lab, r in zip(labels, recs):
+        o = _field(r, "outputs")
+        if o is None:
+            raise ValueError(f"run {lab!r} has no outputs")
+        sizes.append(int(np.shape(o)[0]))
+    out: dict[str, Any] = {}
+    for f in fields:
+        parts = [_field(r, f) for r in recs]
+        if f == "edge_active" and any(p is not None for p in parts):
+            e = next(np.shape(p)[-1] for p in parts if p is not None)
+            parts = [np.ones(np.shape(_field(r, "outputs"))[:2] + (e,), bool) if p is None
+                     else p for p, r in zip(parts, recs)]
+        missing = [lab for lab, p in zip(labels, parts) if p is None]
+        if missing:
+            if f == "edge_active":
+                continue
+            raise ValueError(f"runs {missing} have no {f}; every run needs it, or leave it out "
+                             "of fields")
+        arrs = [_as_numpy(p) for p in parts]
+        arrs = [a.reshape(-1) if f == "truth" else a for a in arrs]
+        shapes = {a.shape[1:] for a in arrs}
+        if len(shapes) > 1:
+            raise ValueError(f"the runs' {f} differ in shape beyond the episode axis: "
+                             f"{sorted(shapes)}; pool runs of one game (same steps and agents)")
+        for lab, a, n in zip(labels, arrs, sizes):
+            if a.shape[0] != n:
+                raise ValueError(f"run {lab!r} has {n} episodes of outputs but {a.shape[0]} of "
+                                 f"{f}")
+        out[f] = np.concatenate(arrs, axis=0)
+    out["runs"] = np.repeat(np.asarray(labels), sizes)
+    return out
 
 
 # ---------------------------------------------------------------------------- tidy tables
@@ -728,6 +911,7 @@ def episode_metrics(
     beliefs: Any | None = None,
     flips: Any | None = None,
     groups: Any | None = None,
+    runs: Any | None = None,
     edge_active: Any | None = None,
     rewards: Any | None = None,
     signals: Any | None = None,
@@ -739,7 +923,8 @@ def episode_metrics(
 
     A ``*_mean`` column is the mean over the episode's steps (``agreement_mean`` leaves out
     the steps without an active edge, where agreement is NaN), a ``*_final`` column the
-    value at the last step.
+    value at the last step. With ``runs`` (one run label per episode, e.g. the training
+    seed; see :func:`concat_runs`) a ``run`` column follows ``episode``.
 
     Examples
     --------
@@ -747,11 +932,16 @@ def episode_metrics(
     >>> df = episode_metrics([[[1, 1], [1, 1]]], [1], sm.complete_graph(2))
     >>> df[["accuracy_mean", "agreement_final", "consensus_time"]].values.tolist()
     [[1.0, 1.0, 0.0]]
+    >>> df = episode_metrics([[[1, 1]], [[0, 0]]], [1, 1], runs=[3, 4])
+    >>> df[["run", "accuracy_final"]].values.tolist()
+    [[3.0, 1.0], [4.0, 0.0]]
     """
     dev = _device(outputs, device)
     o = _outputs(outputs, dev)
     if o.shape[1] == 0:
         raise ValueError("outputs has no steps (T = 0); nothing to measure")
+    if runs is not None:
+        _run_codes(runs, o.shape[0])
     cols: dict[str, np.ndarray] = {}
     acc = accuracy_per_step(o, truth)
     cols["accuracy_mean"] = acc.mean(1)
@@ -791,7 +981,16 @@ def episode_metrics(
         cols["signal_accuracy"] = signal_accuracy(signals, truth, device=dev)
     df = pd.DataFrame(cols)
     df.insert(0, "episode", np.arange(o.shape[0]))
+    if runs is not None:
+        df.insert(1, "run", _as_numpy(runs))
     return df
+
+
+def _with_seeds(res: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`bootstrap_ci` table with ``n_seeds`` (1 where there is a value, for one run)."""
+    if "n_seeds" not in res.columns:
+        res["n_seeds"] = (res["n"] > 0).astype(float)
+    return res
 
 
 def summarise(
@@ -822,8 +1021,10 @@ def summarise(
     groups : str or sequence, optional
         Node attribute name or one label per agent, enabling the group polarisation metrics.
     runs : sequence, optional
-        One run label (e.g. training seed) per episode: a two-level bootstrap over runs and
-        episodes. Concatenate the episodes of several runs along the first axis.
+        One run label (e.g. training seed) per episode, for several seeds of one population:
+        seeds weigh equally in the value and the bootstrap resamples seeds, then episodes
+        within a seed (module docstring). Concatenate the episodes of the runs along the
+        first axis (:func:`concat_runs` does it from per-seed records).
     rewards : array, shape (B, T, N), optional
         Rewards of every agent at every step, enabling ``mean_return``.
     signals : array, shape (B, N), optional
@@ -837,8 +1038,10 @@ def summarise(
     Returns
     -------
     pandas.DataFrame
-        Columns ``metric, value, ci_low, ci_high, n``; ``value`` is the mean over the
-        episodes where the metric is not NaN, ``n`` their number. Metrics:
+        Columns ``metric, value, ci_low, ci_high, n, n_seeds`` (``SUMMARY_COLUMNS``);
+        ``value`` is the mean over the episodes where the metric is not NaN, ``n`` their
+        number; with several seeds the mean over seeds of each seed's such mean, and
+        ``n_seeds`` the number of seeds with a value (1 or 0 without ``runs``). Metrics:
         ``accuracy_mean``, ``accuracy_final``, ``entropy_mean``, ``entropy_final``,
         ``wait_rate``, ``consensus_reached``, ``consensus_time`` (over episodes that reach
         consensus), ``opinion_bimodality``; with a graph ``agreement_mean``,
@@ -855,8 +1058,15 @@ def summarise(
     --------
     >>> import socialmarl as sm
     >>> s = summarise([[[1, 1]], [[0, 0]]], [1, 1], sm.complete_graph(2), n_boot=200)
-    >>> s.set_index("metric").loc["accuracy_final", ["value", "n"]].tolist()
-    [0.5, 2.0]
+    >>> s.set_index("metric").loc["accuracy_final", ["value", "n", "n_seeds"]].tolist()
+    [0.5, 2.0, 1.0]
+
+    Three seeds of one population, two episodes each (seeds weigh equally):
+
+    >>> o = [[[1, 1]], [[1, 1]], [[1, 1]], [[0, 0]], [[0, 0]], [[0, 0]]]
+    >>> s = summarise(o, [1] * 6, runs=[0, 0, 1, 1, 2, 2], n_boot=200).set_index("metric")
+    >>> s.loc["accuracy_final", ["value", "n", "n_seeds"]].round(3).tolist()
+    [0.5, 6.0, 3.0]
     """
     ep = episode_metrics(
         outputs, truth, graph, beliefs=beliefs, flips=flips, groups=groups,
@@ -864,7 +1074,8 @@ def summarise(
         threshold=threshold, device=device,
     )
     names = [c for c in ep.columns if c != "episode"]
-    res = bootstrap_ci(ep[names].to_numpy(), runs=runs, n_boot=n_boot, ci=ci, seed=seed)
+    res = _with_seeds(bootstrap_ci(ep[names].to_numpy(), runs=runs, n_boot=n_boot, ci=ci,
+                                   seed=seed))
     res.insert(0, "metric", names)
     return res[SUMMARY_COLUMNS]
 
@@ -884,10 +1095,14 @@ def over_steps(
 ) -> pd.DataFrame:
     """Per-step metrics, mean over episodes with bootstrap CIs, as a tidy table.
 
+    ``runs`` (one label per episode) pools several seeds as in :func:`summarise`: per step,
+    the mean over seeds of each seed's mean, with a bootstrap over seeds, then episodes (the
+    same resamples at every step).
+
     Returns
     -------
     pandas.DataFrame
-        Columns ``step, metric, value, ci_low, ci_high, n``; metrics ``accuracy``,
+        Columns ``step, metric, value, ci_low, ci_high, n, n_seeds``; metrics ``accuracy``,
         ``entropy`` and, with a graph, ``agreement`` and ``edge_disagreement``; with groups
         the group polarisation metrics of :func:`polarisation_per_step`.
 
@@ -908,7 +1123,7 @@ def over_steps(
     per.update(_polarisation(o, graph, groups, edge_active))
     frames = []
     for name, arr in per.items():
-        r = bootstrap_ci(arr, runs=runs, n_boot=n_boot, ci=ci, seed=seed)
+        r = _with_seeds(bootstrap_ci(arr, runs=runs, n_boot=n_boot, ci=ci, seed=seed))
         r.insert(0, "metric", name)
         r.insert(0, "step", np.arange(arr.shape[1]))
         frames.append(r)
@@ -921,20 +1136,24 @@ def sweep_table(summaries: Mapping[tuple[str, float], pd.DataFrame]) -> pd.DataF
     Parameters
     ----------
     summaries : mapping of (network, alpha) to DataFrame
-        One :func:`summarise` result per network and truth weight ``alpha``.
+        One :func:`summarise` result per network and truth weight ``alpha``; with several
+        seeds per alpha, the one summary of their pooled episodes (``runs``). A table
+        without ``n_seeds`` is taken as one seed.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``network, alpha, metric, value, ci_low, ci_high, n`` (``SWEEP_COLUMNS``),
-        sorted by network, metric and alpha. Conformity is ``1 - alpha``.
+        Columns ``network, alpha, metric, value, ci_low, ci_high, n, n_seeds``
+        (``SWEEP_COLUMNS``), sorted by network, metric and alpha. Conformity is
+        ``1 - alpha``.
 
     Examples
     --------
     >>> s = pd.DataFrame({"metric": ["accuracy_final"], "value": [0.9], "ci_low": [0.8],
     ...                   "ci_high": [1.0], "n": [10]})
-    >>> sweep_table({("ring", 0.5): s, ("ring", 1.0): s}).alpha.tolist()
-    [0.5, 1.0]
+    >>> t = sweep_table({("ring", 0.5): s, ("ring", 1.0): s})
+    >>> t.alpha.tolist(), t.n_seeds.tolist()
+    ([0.5, 1.0], [1.0, 1.0])
     """
     frames = []
     for key, df in summaries.items():
@@ -942,12 +1161,13 @@ def sweep_table(summaries: Mapping[tuple[str, float], pd.DataFrame]) -> pd.DataF
             raise ValueError(
                 f"sweep key {key!r}; keys must be (network, alpha) pairs like ('ring', 0.5)"
             )
-        missing = set(SUMMARY_COLUMNS) - set(df.columns)
+        missing = set(SUMMARY_COLUMNS) - set(df.columns) - {"n_seeds"}
         if missing:
             raise ValueError(
                 f"summary for {key!r} lacks columns {sorted(missing)}; pass summarise() output"
             )
-        d = df[SUMMARY_COLUMNS].copy()
+        d = _with_seeds(df[[c for c in SUMMARY_COLUMNS if c in df.columns]].copy())
+        d = d[SUMMARY_COLUMNS]
         d.insert(0, "alpha", float(key[1]))
         d.insert(0, "network", str(key[0]))
         frames.append(d)
