@@ -95,7 +95,6 @@ class EvalRecord:
     alpha: float
     config: dict[str, Any] = field(default_factory=dict)
     edge_active: np.ndarray | None = None
-    seed: int | None = None
 
     @property
     def num_episodes(self) -> int:
@@ -156,7 +155,6 @@ class EvalRecord:
         }
         return {
             "alpha": float(self.alpha),
-            **({} if self.seed is None else {"seed": int(self.seed)}),
             "episodes": self.num_episodes,
             **{k: float(v.nanmean()) for k, v in per_episode.items()},
         }
@@ -173,7 +171,6 @@ class EvalRecord:
         return pd.DataFrame(
             {
                 "alpha": float(self.alpha),
-                **({} if self.seed is None else {"seed": int(self.seed)}),
                 "episode": np.repeat(np.arange(b), t),
                 "step": np.tile(np.arange(t), b),
                 **{k: v.reshape(-1).numpy() for k, v in per.items()},
@@ -405,9 +402,7 @@ def evaluate_run(
     Returns
     -------
     dict
-        alpha -> :class:`EvalRecord` for a run of one seed per alpha; ``(alpha, seed)`` ->
-        :class:`EvalRecord` when the run trained several seeds (``TrainConfig.seeds``).
-        Each record's ``seed`` is its population's training seed.
+        alpha -> :class:`EvalRecord`.
     """
     loaded = load_run(run, device=device)
     out = None if out_dir is None else check_writable_dir(out_dir, "evaluation folder")
@@ -416,22 +411,18 @@ def evaluate_run(
     if camp_rate is not None:
         camp = CampProcess.from_graph(g, camp_rate) if camp is None else CampProcess(
             camp.q, camp_rate)
-    records: dict[Any, EvalRecord] = {}
-    several = len(loaded.config.population_seeds) > 1
-    for (alpha, pop_seed), policy in zip(loaded.populations, loaded.policies):
+    records = {}
+    for alpha, policy in zip(loaded.config.alphas, loaded.policies):
         rec = evaluate(policy, g, alpha=alpha, episodes=episodes, other_play=other_play,
                        game_config=loaded.config.game, camp=camp, device=device, seed=seed,
                        **game_overrides)
-        rec.seed = int(pop_seed)
         rec.config["run"] = str(run)
-        rec.config["population"] = {"alpha": float(alpha), "seed": int(pop_seed)}
         rec.config["checkpoint"] = {"update": loaded.update, "checksum": loaded.checksum}
-        records[(float(alpha), int(pop_seed)) if several else float(alpha)] = rec
+        records[float(alpha)] = rec
     if out is not None:
         remove_stale_temp_files(out, recursive=True)
-        for rec in records.values():
-            name = f"alpha_{rec.alpha:g}" + (f"_seed_{rec.seed}" if several else "")
-            rec.save(out / name)
+        for alpha, rec in records.items():
+            rec.save(out / f"alpha_{alpha:g}")
         rows = [rec.summary() for rec in records.values()]
         atomic_write_text(out / "summary.csv", pd.DataFrame(rows).to_csv(index=False))
     return records

@@ -180,13 +180,9 @@ class Trainer:
         #: SHA-256 of the checkpoint this trainer was loaded from (None for a new run)
         self.checkpoint_checksum: str | None = None
         self.progress = progress
-        #: every (alpha, seed) trained; population p plays environments slices[p]
-        self.populations = cfg.populations
-        seeds = [s for _, s in self.populations]
-        # Each population plays its own episodes (a game stream per seed) and draws its own
-        # actions and minibatches: exactly what a run of it alone with seed=s would do.
+        torch.manual_seed(cfg.seed)
         self.game = ConsensusGame(
-            graph, cfg.game_config(), camp=camp, device=self.device, streams=seeds,
+            graph, cfg.game_config(), camp=camp, device=self.device, seed=cfg.seed,
             check_actions=False,
         )
         self.graph = self.game.graph  # without self loops, as played
@@ -197,9 +193,8 @@ class Trainer:
             torch.optim.Adam([w for w in p.parameters() if w.requires_grad], lr=cfg.lr, eps=1e-5)
             for p in self.policies
         ]
-        self.sample_gens = [torch.Generator(device=self.device).manual_seed(s + 1)
-                            for s in seeds]
-        self.perm_gens = [torch.Generator().manual_seed(s + 2) for s in seeds]
+        self.sample_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
+        self.perm_gen = torch.Generator().manual_seed(cfg.seed + 2)
         self.update = 0
         #: (N,) bool: the agents whose losses train the policies (None: all)
         self.learners = _learner_mask(learners, n)
@@ -209,25 +204,20 @@ class Trainer:
         self.obs = self.game.reset()
         self.slices = [
             slice(p * cfg.envs_per_alpha, (p + 1) * cfg.envs_per_alpha)
-            for p in range(len(self.populations))
+            for p in range(len(cfg.alphas))
         ]
 
     def _starting_policies(self, policies: Sequence[nn.Module] | None, n: int) -> list:
         cfg = self.config
-        pops = cfg.populations
         if policies is None:
-            fresh = []
-            for _, seed in pops:  # each population's parameters from its own seed
-                torch.manual_seed(seed)
-                fresh.append(AttentionPolicy(n, cfg.policy).to(self.device))
-            return fresh
+            return [AttentionPolicy(n, cfg.policy).to(self.device) for _ in cfg.alphas]
         policies = list(policies)
-        if len(policies) != len(pops):
+        if len(policies) != len(cfg.alphas):
             raise ValueError(
-                f"policies has {len(policies)} modules for {len(pops)} populations (alpha, "
-                f"seed) {pops}; give one policy per population"
+                f"policies has {len(policies)} modules for {len(cfg.alphas)} alphas "
+                f"{cfg.alphas}; give one policy per alpha"
             )
-        for (alpha, _), p in zip(pops, policies):
+        for alpha, p in zip(cfg.alphas, policies):
             if not any(w.requires_grad for w in p.parameters()):
                 raise ValueError(
                     f"the policy for alpha={alpha:g} has no trainable parameters, so "
@@ -276,7 +266,7 @@ class Trainer:
     def _apply_curricula(self, progress: float) -> dict[str, float]:
         cfg = self.config
         alphas, p_sig = [], []
-        for a, _ in self.populations:
+        for a in cfg.alphas:
             vals = schedule_values(cfg, progress, float(a))
             alphas += [vals["alpha"]] * cfg.envs_per_alpha
             p_sig += [vals["p_signal"]] * cfg.envs_per_alpha
@@ -302,7 +292,7 @@ class Trainer:
         plans: list[AttentionPlan] = []
         played = rollout(
             game, self._act(plans), steps,
-            hidden=torch.zeros(b, n, cfg.policy.hidden, device=dev), generator=self.sample_gens,
+            hidden=torch.zeros(b, n, cfg.policy.hidden, device=dev), generator=self.sample_gen,
             obs=self.obs, record=("signal", "own_output", "flips", "edge_active", "actions",
                                   "logp", "value", "reward", "done", "truth", "accuracy",
                                   "agreement", "entropy"),
@@ -336,8 +326,7 @@ class Trainer:
             final = data["accuracy"][t_len - 1 :: t_len, sl].mean()
             stats.update(
                 update=self.update,
-                alpha=float(self.populations[p][0]),
-                seed=int(self.populations[p][1]),
+                alpha=float(cfg.alphas[p]),
                 agent_steps=self.update * steps * b * n,
                 episode_return=float(ep_ret),
                 accuracy=float(data["accuracy"][:, sl].mean()),
@@ -351,7 +340,7 @@ class Trainer:
                 sps=sps,
                 seconds=elapsed,
             )
-        order = ["update", "alpha", "seed", "agent_steps", "episode_return", "accuracy",
+        order = ["update", "alpha", "agent_steps", "episode_return", "accuracy",
                  "final_accuracy", "agreement", "entropy"]
         rows = [{k: r[k] for k in order} | {k: v for k, v in r.items() if k not in order}
                 for r in rows]
@@ -384,9 +373,9 @@ class Trainer:
                 cfg = self.config
                 raise TrainingDivergedError(
                     f"training diverged at update {row['update']} (population alpha="
-                    f"{row['alpha']:g}, seed {row['seed']}): non-finite {what}{where}. Lower lr "
-                    f"(now {cfg.lr:g}) or max_grad_norm (now {cfg.max_grad_norm:g}), or check "
-                    f"the loss coefficients (vf_coef={cfg.vf_coef:g}, ent_coef={cfg.ent_coef:g}, "
+                    f"{row['alpha']:g}): non-finite {what}{where}. Lower lr (now {cfg.lr:g}) "
+                    f"or max_grad_norm (now {cfg.max_grad_norm:g}), or check the loss "
+                    f"coefficients (vf_coef={cfg.vf_coef:g}, ent_coef={cfg.ent_coef:g}, "
                     f"belief_coef={cfg.belief_coef:g})"
                 )
 
@@ -441,7 +430,7 @@ class Trainer:
             return x.view(-1, *x.shape[2:])
 
         for _epoch in range(cfg.update_epochs):
-            perm = envs[torch.randperm(len(envs), generator=self.perm_gens[p])]
+            perm = envs[torch.randperm(len(envs), generator=self.perm_gen)]
             for m in range(cfg.num_minibatches):
                 idx = perm[m * mb_size : (m + 1) * mb_size].to(self.device)
                 local = idx - sl.start
@@ -594,8 +583,8 @@ class Trainer:
             "policies": [p.state_dict() for p in self.policies],
             "optimizers": [o.state_dict() for o in self.optimizers],
             "game": self.game.state_dict(),
-            "sample_gen": [g.get_state() for g in self.sample_gens],
-            "perm_gen": [g.get_state() for g in self.perm_gens],
+            "sample_gen": self.sample_gen.get_state(),
+            "perm_gen": self.perm_gen.get_state(),
             "log": json.dumps(self.log_rows),
         }
 
@@ -643,15 +632,7 @@ class Trainer:
         Raises ``ValueError`` (naming ``source``) when the number of populations, a
         parameter's shape or the game state does not match, or a weight is not finite.
         """
-        runs.restore_policies(self.policies, sd["policies"], self.populations, source)
-        for key in ("sample_gen", "perm_gen"):
-            if not isinstance(sd[key], (list, tuple)) or len(sd[key]) != len(self.populations):
-                raise CheckpointError(
-                    f"{source}: its random streams ({key}) do not match the run's "
-                    f"{len(self.populations)} populations; a checkpoint of a socialmarl "
-                    "version before per-population streams cannot be resumed exactly: "
-                    "evaluate it (sm.load_run), or train it again"
-                )
+        runs.restore_policies(self.policies, sd["policies"], self.config.alphas, source)
         optimizers = sd["optimizers"]
         if not isinstance(optimizers, (list, tuple)) or len(optimizers) != len(self.optimizers):
             raise CheckpointError(
@@ -664,10 +645,8 @@ class Trainer:
             same_device = self.device.type == "cpu"
             self.game.load_state_dict(sd["game"], generator=same_device)
             if same_device:
-                for g, state in zip(self.sample_gens, sd["sample_gen"]):
-                    g.set_state(state)
-            for g, state in zip(self.perm_gens, sd["perm_gen"]):
-                g.set_state(state)
+                self.sample_gen.set_state(sd["sample_gen"])
+            self.perm_gen.set_state(sd["perm_gen"])
             self.update = int(sd["update"])
             self.log_rows = json.loads(sd["log"])
             self.obs = self.game.observation()
