@@ -28,6 +28,13 @@ made a PPO minibatch's attention about 3x faster on the project's 2-core machine
 
 A receiver's self entry always exists, so no segment is empty and every softmax
 denominator is at least 1; entries whose score is ``-inf`` (inactive edges) get weight 0.
+
+*Stacked populations.* With value tables of ``P`` populations (``v_id`` ``(P, N, d)``,
+``v_code`` ``(P, 3, d)``) the table is ``(P 4 N, d)`` and ``col = p 4 N + 4 * sender +
+code`` for an environment of population ``p``: the same CSR products over a wider table,
+so every environment runs against its own population's values with no loop over
+populations. Only the backward's reductions over environments (the gradients of the
+tables) become per-population sums.
 """
 
 from __future__ import annotations
@@ -167,18 +174,22 @@ def softmax_aggregate(scores: torch.Tensor, v_id: torch.Tensor, v_code: torch.Te
     ----------
     scores : Tensor, shape (B, M)
         Attention score of every entry, in the layout's order; ``-inf`` masks an entry.
-    v_id : Tensor, shape (N, d)
-        Sender part of the values.
-    v_code : Tensor, shape (3, d)
-        Code part of the values (codes 0, 1 and wait).
+    v_id : Tensor, shape (N, d) or (P, N, d)
+        Sender part of the values; with a leading ``P``, one table per population.
+    v_code : Tensor, shape (3, d) or (P, 3, d)
+        Code part of the values (codes 0, 1 and wait); stacked exactly when ``v_id`` is.
     value_col : Tensor of int, shape (B, M)
-        ``4 * sender + code`` of every entry (code 3 for a masked entry).
+        ``4 * sender + code`` of every entry (code 3 for a masked entry). With stacked
+        tables, ``p * 4 N + 4 * sender + code`` for the entries of an environment of
+        population ``p``: a row of the ``(P 4 N, d)`` table. All entries of an
+        environment must belong to the same population (any order of environments).
     layout : AttentionLayout
 
     Returns
     -------
     out : Tensor, shape (B, N, d)
-        ``out[b, i] = sum_m w[b, m] (v_id[sender_m] + v_code[code_bm])`` over ``i``'s entries.
+        ``out[b, i] = sum_m w[b, m] (v_id[sender_m] + v_code[code_bm])`` over ``i``'s entries
+        (with stacked tables, those of the population of environment ``b``).
     weights : Tensor, shape (B, M)
         The softmax weights; they sum to 1 over each receiver's entries.
 
@@ -195,6 +206,14 @@ def softmax_aggregate(scores: torch.Tensor, v_id: torch.Tensor, v_code: torch.Te
     ...                            [7.0]]), col, lay)
     >>> w.tolist(), out[0, :, 0].tolist()
     ([[0.5, 0.5, 1.0]], [2.0, 7.0])
+
+    Two populations, the second environment in population 1 (offset ``4 N = 8``):
+
+    >>> v_code = torch.tensor([[[1.0], [3.0], [7.0]], [[-1.0], [-3.0], [-7.0]]])
+    >>> out, w = softmax_aggregate(scores.repeat(2, 1), torch.zeros(2, 2, 1), v_code,
+    ...                            col.repeat(2, 1) + torch.tensor([[0], [8]]), lay)
+    >>> out[:, :, 0].tolist()
+    [[2.0, 7.0], [-2.0, -7.0]]
     """
     b, m = scores.shape
     if m != layout.num_entries:
@@ -202,6 +221,14 @@ def softmax_aggregate(scores: torch.Tensor, v_id: torch.Tensor, v_code: torch.Te
                          f"{layout.num_entries} (E + N)")
     if tuple(value_col.shape) != (b, m):
         raise ValueError(f"value_col has shape {tuple(value_col.shape)}; expected {(b, m)}")
+    n = layout.num_nodes
+    stacked = v_id.dim() == 3
+    lead = tuple(v_id.shape[:1]) if stacked else ()
+    if (v_id.dim() not in (2, 3) or v_id.shape[-2] != n
+            or tuple(v_code.shape) != (*lead, NUM_VALUE_CODES - 1, v_id.shape[-1])):
+        raise ValueError(
+            f"v_id and v_code must be (N, d) and (3, d), or (P, N, d) and (P, 3, d) for P "
+            f"populations, with N = {n}; got {tuple(v_id.shape)} and {tuple(v_code.shape)}")
     return _SoftmaxAggregate.apply(scores, v_id, v_code, value_col, layout)
 
 
@@ -210,32 +237,41 @@ class _SoftmaxAggregate(torch.autograd.Function):
     def forward(ctx, scores, v_id, v_code, value_col, layout):
         ctx.set_materialize_grads(False)
         b, m = scores.shape
-        n, d = v_id.shape
+        *lead, n, d = v_id.shape  # lead: () or (P,)
+        rows = (lead[0] if lead else 1) * NUM_VALUE_CODES * n  # P 4 N table rows
         idx = layout.batched(b)
         seg, crow = idx["seg"], idx["crow_i"]
+        if rows >= 2**31 - 1:  # pragma: no cover - columns beyond int32
+            crow = idx["crow"]
         col = value_col.reshape(-1).to(crow.dtype)
-        # Value table rows 4 j + c: [v_id[j] + v_code[c] | one-hot(c) | 1]; code 3 (no
-        # edge) gets weight 0, so its value part is never counted.
-        zv = (v_id[:, None, :] + torch.cat([v_code, v_code.new_zeros(1, d)])[None]).reshape(-1, d)
-        eye = torch.eye(NUM_VALUE_CODES, dtype=v_id.dtype, device=v_id.device).repeat(n, 1)
-        table = torch.cat([zv, eye, eye.new_ones(n * NUM_VALUE_CODES, 1)], 1)
+        # Value table rows (p 4 N +) 4 j + c: [v_id[j] + v_code[c] | one-hot(c) | 1]; code 3
+        # (no edge) gets weight 0, so its value part is never counted.
+        vc4 = torch.cat([v_code, v_code.new_zeros(*lead, 1, d)], -2)
+        zv = (v_id.unsqueeze(-2) + vc4.unsqueeze(-3)).reshape(-1, d)
+        eye = torch.eye(NUM_VALUE_CODES, dtype=v_id.dtype, device=v_id.device).repeat(
+            rows // NUM_VALUE_CODES, 1)
+        table = torch.cat([zv, eye, eye.new_ones(rows, 1)], 1)
         s = scores.reshape(-1)
         shift = torch.segment_reduce(s, "max", offsets=idx["crow"])  # (B N,), finite
         e = torch.sub(s, shift.index_select(0, seg)).exp_()
-        p = _csr(crow, col, e, (b * n, n * NUM_VALUE_CODES)) @ table  # (B N, d + 5)
+        p = _csr(crow, col, e, (b * n, rows)) @ table  # (B N, d + 5)
         denom = p[:, -1:]  # >= 1: a segment's maximum contributes exp(0)
         out = p[:, :d] / denom
         per_code = p[:, d : d + NUM_VALUE_CODES] / denom  # total weight per code
         w = e.div_(denom.reshape(-1).index_select(0, seg))
-        ctx.save_for_backward(w, out, per_code, zv, col)
+        if lead:  # the population of every environment (read from its first entry)
+            ctx.save_for_backward(w, out, per_code, zv, col, torch.div(
+                col[::m], n * NUM_VALUE_CODES, rounding_mode="floor").long())
+        else:
+            ctx.save_for_backward(w, out, per_code, zv, col)
         ctx.layout = layout
-        ctx.shape = (b, m, n, d)
+        ctx.shape = (b, m, n, d, *lead)
         return out.view(b, n, d), w.view(b, m)
 
     @staticmethod
     def backward(ctx, grad_out, grad_w):
-        w, out, per_code, zv, col = ctx.saved_tensors
-        b, m, n, d = ctx.shape
+        w, out, per_code, zv, col, *pop = ctx.saved_tensors
+        b, m, n, d, *lead = ctx.shape
         idx = ctx.layout.batched(b)
         seg = idx["seg"]
         need_s, need_id, need_code = ctx.needs_input_grad[:3]
@@ -250,10 +286,22 @@ class _SoftmaxAggregate(torch.autograd.Function):
                 gw = gw + gww
                 rowdot = rowdot.index_add(0, seg, w * gww)
             g_scores = gw.sub_(rowdot.index_select(0, seg)).mul_(w).view(b, m)
+        nc = NUM_VALUE_CODES - 1
         if go is not None and need_code:
-            g_code = per_code[:, :3].t() @ go
+            if lead:  # per environment (B, 3, d), then summed by population
+                g_env = torch.bmm(per_code.view(b, n, -1)[:, :, :nc].transpose(1, 2),
+                                  go.view(b, n, d))
+                g_code = go.new_zeros(lead[0], nc * d).index_add_(0, pop[0],
+                                                                  g_env.view(b, nc * d))
+                g_code = g_code.view(lead[0], nc, d)
+            else:
+                g_code = per_code[:, :nc].t() @ go
         if go is not None and need_id:
             w_t = w.index_select(0, idx["perm_t"])
             g_id = (_csr(idx["crow_t"], idx["col_t"], w_t, (b * n, b * n)) @ go)
-            g_id = g_id.view(b, n, d).sum(0)
+            if lead:
+                g_id = go.new_zeros(lead[0], n * d).index_add_(0, pop[0], g_id.view(b, n * d))
+                g_id = g_id.view(lead[0], n, d)
+            else:
+                g_id = g_id.view(b, n, d).sum(0)
         return g_scores, g_id, g_code, None, None
