@@ -2,6 +2,7 @@
 
 * :mod:`.policy` -- :class:`AttentionPolicy` (shared parameters, sparse attention over
   in-neighbours, a GRU) and its :class:`PolicyConfig`;
+* :mod:`.population` -- :class:`StackedPolicy`, ``P`` populations as one model;
 * :mod:`.config` -- :class:`TrainConfig`, holding the game's and the policy's configs;
 * :mod:`.trainer` -- :class:`Trainer` / :func:`train` (closed: starting policies and the
   agents that learn are constructor arguments);

@@ -53,6 +53,7 @@ __all__ = [
     "PolicyOutput",
     "AttentionPlan",
     "AttentionPolicy",
+    "EdgePlanning",
     "agent_id_bits",
     "attention_matrix",
 ]
@@ -222,7 +223,63 @@ def _orthogonal(layer: nn.Linear, gain: float) -> nn.Linear:
     return layer
 
 
-class AttentionPolicy(nn.Module):
+class EdgePlanning:
+    """The observation-dependent half of the sparse attention, shared by every policy class.
+
+    Needs ``self.num_agents`` and ``self._structure`` (``None`` at first); gives the cached,
+    validated :class:`AttentionLayout` of an edge list and :meth:`attention_plan`. The plans
+    depend on the observations only, never on parameters, so any policy's plan serves any
+    other's (the trainer builds one per step and reuses it in the PPO epochs).
+    """
+
+    num_agents: int
+    _structure: tuple | None
+
+    def _edges(self, edge_index: torch.Tensor) -> AttentionLayout:
+        """The validated edge structure as attention entries (cached per edge list)."""
+        # The cache holds a reference to the tensor, so its memory cannot be reused by
+        # another edge list while cached; in-place edits bump ``_version``.
+        key = (edge_index.data_ptr(), tuple(edge_index.shape), edge_index.stride(),
+               edge_index.device, edge_index._version)
+        hit = self._structure
+        if hit is not None and hit[0] == key and hit[1] is edge_index:
+            return hit[2]
+        layout = AttentionLayout(EdgeCSR(edge_index, self.num_agents))
+        self._structure = (key, edge_index, layout)
+        return layout
+
+    def attention_plan(self, obs: Observation) -> AttentionPlan:
+        """The observation-dependent index tensors of the sparse attention.
+
+        Pass the result to :meth:`encode` / :meth:`forward_sequence` (``plan=``) to reuse
+        it across several passes over the same observations; slicing a plan's batch with
+        :meth:`AttentionPlan.map` gives the plan of the same slice of the observation.
+        """
+        lay = self._edges(obs.edge_index)
+        m = lay.num_entries
+        fits = m * _NUM_TOKEN_CODES * NUM_CODES < 2**31 - 1  # int32 indices are faster
+        itype = torch.int32 if fits else torch.int64
+        own = obs.own_output.to(itype)
+        b = own.shape[0]
+        # Each entry's code in the layout's order: the sender's last output as the
+        # receiver sees it (a self entry: the agent's own), NO_EDGE where inactive.
+        code = own.index_select(1, lay.senders)
+        own_recv = own.index_select(1, lay.receivers)  # (B, M): the receiver's own code
+        if obs.in_agent_frame:  # undo the sender's flip, apply the receiver's
+            swap = obs.flips.index_select(1, lay.senders) ^ obs.flips.index_select(
+                1, lay.receivers)
+            code = torch.where(swap & (code <= 1), 1 - code, code)
+        if obs.edge_active is not None:
+            active = torch.ones(b, m, dtype=torch.bool, device=own.device)
+            active.index_copy_(1, lay.edge_pos, obs.edge_active)
+            code = code.masked_fill_(~active, NO_EDGE)
+        ent = torch.arange(m, device=own.device, dtype=itype) * (_NUM_TOKEN_CODES * NUM_CODES)
+        score_index = own_recv.mul_(NUM_CODES).add_(code).add_(ent)
+        value_col = code.add_((lay.senders * NUM_VALUE_CODES).to(itype))
+        return AttentionPlan(score_index, value_col)
+
+
+class AttentionPolicy(EdgePlanning, nn.Module):
     """Actor, critic and belief heads over attention to neighbours; shared by all agents.
 
     Parameters
@@ -312,49 +369,6 @@ class AttentionPolicy(nn.Module):
         p = self.fc1.weight
         return torch.zeros(batch, self.num_agents, self.config.hidden,
                            device=p.device if device is None else device, dtype=p.dtype)
-
-    def _edges(self, edge_index: torch.Tensor) -> AttentionLayout:
-        """The validated edge structure as attention entries (cached per edge list)."""
-        # The cache holds a reference to the tensor, so its memory cannot be reused by
-        # another edge list while cached; in-place edits bump ``_version``.
-        key = (edge_index.data_ptr(), tuple(edge_index.shape), edge_index.stride(),
-               edge_index.device, edge_index._version)
-        hit = self._structure
-        if hit is not None and hit[0] == key and hit[1] is edge_index:
-            return hit[2]
-        layout = AttentionLayout(EdgeCSR(edge_index, self.num_agents))
-        self._structure = (key, edge_index, layout)
-        return layout
-
-    def attention_plan(self, obs: Observation) -> AttentionPlan:
-        """The observation-dependent index tensors of the sparse attention.
-
-        Pass the result to :meth:`encode` / :meth:`forward_sequence` (``plan=``) to reuse
-        it across several passes over the same observations; slicing a plan's batch with
-        :meth:`AttentionPlan.map` gives the plan of the same slice of the observation.
-        """
-        lay = self._edges(obs.edge_index)
-        m = lay.num_entries
-        fits = m * _NUM_TOKEN_CODES * NUM_CODES < 2**31 - 1  # int32 indices are faster
-        itype = torch.int32 if fits else torch.int64
-        own = obs.own_output.to(itype)
-        b = own.shape[0]
-        # Each entry's code in the layout's order: the sender's last output as the
-        # receiver sees it (a self entry: the agent's own), NO_EDGE where inactive.
-        code = own.index_select(1, lay.senders)
-        own_recv = own.index_select(1, lay.receivers)  # (B, M): the receiver's own code
-        if obs.in_agent_frame:  # undo the sender's flip, apply the receiver's
-            swap = obs.flips.index_select(1, lay.senders) ^ obs.flips.index_select(
-                1, lay.receivers)
-            code = torch.where(swap & (code <= 1), 1 - code, code)
-        if obs.edge_active is not None:
-            active = torch.ones(b, m, dtype=torch.bool, device=own.device)
-            active.index_copy_(1, lay.edge_pos, obs.edge_active)
-            code = code.masked_fill_(~active, NO_EDGE)
-        ent = torch.arange(m, device=own.device, dtype=itype) * (_NUM_TOKEN_CODES * NUM_CODES)
-        score_index = own_recv.mul_(NUM_CODES).add_(code).add_(ent)
-        value_col = code.add_((lay.senders * NUM_VALUE_CODES).to(itype))
-        return AttentionPlan(score_index, value_col)
 
     def _check(self, obs: Observation, h: torch.Tensor | None) -> None:
         """Validate ``obs`` and the hidden state ``h`` (``None``: no state to check)."""
