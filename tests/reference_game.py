@@ -1,7 +1,8 @@
 """An obviously-correct, slow NumPy reference of one step of the consensus game.
 
-Written from DESIGN section 1 with explicit loops over environments, agents and edges, so
-it shares no code with the batched implementation in ``socialmarl/game.py``.
+Written from the rules in the README's "The game" section with explicit loops over
+environments, agents and edges, so it shares no code with the batched implementation in
+``socialmarl/game/game.py``.
 """
 
 from __future__ import annotations

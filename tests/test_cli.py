@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 
 import pandas as pd
+import pytest
 
 from socialmarl.apps.cli import main
+from tests.real_data import real_data
+from tests.test_files import plant_stale_temp_file
 
 SMALL = ["--envs-per-alpha", "2", "--num-minibatches", "1", "--episode-length", "4",
          "--hidden", "8", "--update-epochs", "1"]
@@ -50,9 +56,97 @@ def test_errors_are_reported_not_raised(tmp_path, capsys):
     assert "no checkpoint" in capsys.readouterr().err
 
 
-def test_reproduce_smoke_writes_the_results_folder(tmp_path, capsys):
-    out = tmp_path / "rep"
-    assert main(["reproduce", "--preset", "smoke", "--out", str(out), "--no-progress"]) == 0
+def _ring_edge_list(path, n: int, chords: int = 0):
+    """An edge list file of a ring of ``n`` nodes (both directions) plus ``chords`` chords."""
+    lines = ["# a hand-written network", *(f"{i} {(i + 1) % n}" for i in range(n)),
+             *(f"{(i + 1) % n} {i}" for i in range(n)), *(f"{i} {i + n // 2}" for i in
+                                                       range(chords))]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_train_and_evaluate_take_an_edge_list_path(tmp_path, capsys):
+    friends = _ring_edge_list(tmp_path / "friends.txt", 6)
+    run = tmp_path / "run"
+    assert main(["train", "--graph", str(friends), "--alphas", "1", "--num-updates", "1",
+                 "--out", str(run), *SMALL]) == 0
+    assert "training on edge list" in capsys.readouterr().out
+    graph = json.loads((run / "config.json").read_text())["graph"]
+    assert (graph["name"], graph["nodes"], graph["edges"]) == ("friends", 6, 12)
+    others = _ring_edge_list(tmp_path / "others.txt", 6, chords=2)
+    assert main(["evaluate", str(run), "--graph", str(others), "--episodes", "2",
+                 "--out", str(tmp_path / "ev")]) == 0
+    played = json.loads((tmp_path / "ev" / "alpha_1" / "summary.json").read_text())
+    assert (played["config"]["graph"]["name"], played["config"]["graph"]["edges"]) == (
+        "others", 14)
+
+
+def test_train_and_evaluate_take_a_real_data_set_by_name_with_data_dir(tmp_path, capsys):
+    data_dir = real_data("bayaka_coforaging").parent  # the folder holding the data sets
+    run = tmp_path / "run"
+    assert main(["train", "--graph", "bayaka", "--data-dir", str(data_dir), "--alphas", "1",
+                 "--num-updates", "1", "--out", str(run), *SMALL]) == 0
+    assert "BaYaka co-foraging" in capsys.readouterr().out
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["camp"] is not None and cfg["graph"]["nodes"] > 8
+    assert main(["evaluate", str(run), "--graph", "bayaka", "--data-dir", str(data_dir),
+                 "--episodes", "2", "--out", str(tmp_path / "ev")]) == 0
+    played = json.loads((tmp_path / "ev" / "alpha_1" / "summary.json").read_text())
+    assert played["config"]["graph"]["nodes"] == cfg["graph"]["nodes"]
+
+
+def test_an_unreadable_graph_file_is_named_with_exit_status_2(tmp_path, capsys):
+    bad = tmp_path / "network.txt"
+    bad.write_bytes(b"\x00\xff\xfe\x80 not text \x00" * 8)
+    assert main(["train", "--graph", str(bad), "--out", str(tmp_path / "run"), *SMALL]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "binary" in err and "Traceback" not in err
+    assert not (tmp_path / "run" / "config.json").exists()
+    run = tmp_path / "ok"
+    _ring_edge_list(tmp_path / "ring.txt", 6)
+    assert main(["train", "--graph", str(tmp_path / "ring.txt"), "--alphas", "1",
+                 "--num-updates", "1", "--out", str(run), *SMALL]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(run), "--graph", str(bad), "--episodes", "2"]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "binary" in err and "Traceback" not in err
+    assert not (run / "eval").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root reads files whatever their permissions")
+def test_a_graph_file_without_read_permission_is_named(tmp_path, capsys):
+    locked = _ring_edge_list(tmp_path / "locked.txt", 6)
+    locked.chmod(0o000)
+    try:
+        assert main(["train", "--graph", str(locked), "--out", str(tmp_path / "run"),
+                     *SMALL]) == 2
+    finally:
+        locked.chmod(0o644)
+    err = capsys.readouterr().err
+    assert str(locked) in err and "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def reproduced(tmp_path_factory) -> dict:
+    """One smoke reproduction through the CLI, shared by the tests below (run once: it is
+    the slowest step of this file).
+
+    A stale temporary file of a dead writer is planted in the folder first, so the run also
+    shows that a reproduction cleans up what a killed one left.
+    """
+    out = tmp_path_factory.mktemp("cli") / "rep"
+    out.mkdir()
+    stale = plant_stale_temp_file(out, "numbers.csv")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main(["reproduce", "--preset", "smoke", "--out", str(out), "--no-progress"])
+    assert code == 0, stderr.getvalue()
+    return {"out": out, "stdout": stdout.getvalue(), "stale": stale}
+
+
+def test_reproduce_smoke_writes_the_results_folder(reproduced):
+    out = reproduced["out"]
     for name in ("conformity.png", "attention_fit.png", "numbers.csv", "attention_fit.csv",
                  "summary.txt", "config.json"):
         assert (out / name).stat().st_size > 0, name
@@ -64,7 +158,31 @@ def test_reproduce_smoke_writes_the_results_folder(tmp_path, capsys):
     assert ((acc.ci_low <= acc.value) & (acc.value <= acc.ci_high)).all()
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["preset"]["name"] == "smoke"
-    assert "best alpha" in capsys.readouterr().out
+    assert "best alpha" in reproduced["stdout"]
+    assert not reproduced["stale"].exists()  # the killed writer's leftover is gone
+
+
+def test_reproduce_prints_exactly_the_files_it_wrote(reproduced):
+    out = reproduced["out"]
+    last = reproduced["stdout"].rstrip("\n").splitlines()[-1]
+    prefix = f"wrote {out}: "
+    assert last.startswith(prefix), last
+    printed = last[len(prefix):].split(", ")
+    listed = [p.name + ("/" if p.is_dir() else "") for p in out.iterdir()]
+    assert sorted(printed) == sorted(listed)  # nothing missed, nothing extra, no leftovers
+    assert len(printed) == len(set(printed))
+
+
+def test_a_second_reproduce_into_the_same_folder_is_refused(reproduced, capsys):
+    out = reproduced["out"]
+    before = {str(p.relative_to(out)): (p.stat().st_mtime_ns, p.read_bytes())
+              for p in sorted(out.rglob("*")) if p.is_file()}
+    assert main(["reproduce", "--preset", "smoke", "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "--overwrite" in err and str(out) in err and "Traceback" not in err
+    after = {str(p.relative_to(out)): (p.stat().st_mtime_ns, p.read_bytes())
+             for p in sorted(out.rglob("*")) if p.is_file()}
+    assert after == before
 
 
 def test_train_keeps_cpu_memory_unless_told_not_to(tmp_path, monkeypatch):

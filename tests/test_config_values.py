@@ -139,3 +139,79 @@ def test_evaluate_takes_numpy_episode_counts():
     rec = sm.evaluate(sm.AttentionPolicy(5), sm.ring_graph(5), episodes=np.int64(2),
                       episode_length=3, seed=np.int64(1))
     assert rec.outputs.shape[0] == 2
+
+
+# ------------------------------------------------------------------ bools after construction
+
+_ALPHA_BOOL = "alpha=True: need a finite number in \\[0, 1\\]; alpha weights truth"
+
+
+@pytest.mark.parametrize("params,match", [
+    (dict(alpha=True), _ALPHA_BOOL),
+    (dict(alpha=np.bool_(True)), r"alpha=(np\.)?True_?: need a finite number"),
+    (dict(alpha=[True, 0.5]), _ALPHA_BOOL),
+    (dict(alpha=torch.tensor([True, False])), _ALPHA_BOOL),
+    (dict(alpha=np.array([True, False])), _ALPHA_BOOL),
+    (dict(alpha=torch.tensor(True)), "alpha=tensor\\(True\\): need a finite number"),
+    (dict(p_signal=True), "p_signal=True is not a probability"),
+    (dict(p_signal=[0.5, False]), "p_signal=False is not a probability"),
+    (dict(sigma=True), "sigma=True: need a finite number >= 0"),
+    (dict(p_perc=True), "p_perc=True is not a probability"),
+])
+def test_set_params_refuses_bools_like_the_config(params, match):
+    game = sm.ConsensusGame(sm.ring_graph(5), num_envs=2, alpha=0.25)
+    with pytest.raises(ValueError, match=match):
+        game.set_params(**params)
+    assert game.alpha.tolist() == [0.25, 0.25] and game.config.alpha == 0.25
+    assert game.p_signal.tolist() == [1.0, 1.0] and game.config.sigma == 1.0
+
+
+def test_set_params_still_takes_numpy_and_torch_numbers():
+    game = sm.ConsensusGame(sm.ring_graph(5), num_envs=2)
+    game.set_params(alpha=[np.float32(0.5), torch.tensor(1.0)], p_signal=np.float64(0.5),
+                    sigma=torch.tensor(2.0), p_perc=np.float32(0.5))
+    assert game.alpha.tolist() == [0.5, 1.0] and game.config.alpha == [0.5, 1.0]
+    assert game.config.p_signal == 0.5 and game.config.sigma == 2.0
+    game.set_alpha(torch.tensor([0, 1]))  # integer tensors are numbers
+    assert game.config.alpha == [0.0, 1.0]
+
+
+def test_game_seed_must_be_an_integer():
+    with pytest.raises(ValueError, match="seed=True: need an integer"):
+        sm.ConsensusGame(sm.ring_graph(5), seed=True)
+    with pytest.raises(ValueError, match="seed=1.5: need an integer"):
+        sm.ConsensusGame(sm.ring_graph(5), seed=1.5)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(alpha=True), _ALPHA_BOOL),
+    (dict(alpha=1.5), "alpha=1.5 is outside \\[0, 1\\]"),
+    (dict(greedy="yes"), "greedy='yes': need True or False"),
+])
+def test_evaluate_refuses_bool_alpha_like_the_config(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        sm.evaluate(sm.AttentionPolicy(5), sm.ring_graph(5), episodes=1, episode_length=2,
+                    **kwargs)
+    rec = sm.evaluate(sm.AttentionPolicy(5), sm.ring_graph(5), episodes=1, episode_length=2,
+                      alpha=np.float32(0.5))
+    assert rec.alpha == 0.5 and rec.config["game"]["alpha"] == 0.5
+
+
+def test_local_nash_refuses_bool_alpha():
+    from socialmarl.analysis.nash import local_nash
+
+    with pytest.raises(ValueError, match=_ALPHA_BOOL):
+        local_nash(sm.AttentionPolicy(5), sm.ring_graph(5), [0], alpha=True, num_updates=1)
+
+
+def test_rule_parameters_use_the_config_checks():
+    from socialmarl.rules import Deffuant, TruthSeeking
+
+    with pytest.raises(ValueError, match="alpha=True: need a finite number"):
+        TruthSeeking(alpha=True)
+    with pytest.raises(ValueError, match="sigma=True: need a finite number >= 0"):
+        TruthSeeking(sigma=True)
+    with pytest.raises(ValueError, match="mu=False: need a finite number"):
+        Deffuant(mu=False)
+    rule = TruthSeeking(alpha=torch.tensor(0.5), sigma=np.float32(2.0))
+    assert (rule.alpha, rule.sigma) == (0.5, 2.0) and type(rule.alpha) is float

@@ -73,12 +73,26 @@ def test_append_text_adds_lines_and_creates_the_file(tmp_path):
     assert p.read_text() == "a,b\n1,2\n"
 
 
-def test_stale_temp_files_of_dead_processes_are_removed(tmp_path):
-    # a process that has exited: its pid is free (not reused this quickly)
+def dead_pid() -> int:
+    """The pid of a process that has just exited (free: not reused this quickly)."""
     proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
-    dead_pid = int(proc.stdout)
-    dead = tmp_path / f".checkpoint.pt~{files._HOST}~{dead_pid}~abcd1234.tmp"
+    return int(proc.stdout)
+
+
+def plant_stale_temp_file(folder: Path, name: str) -> Path:
+    """What a writer of ``folder/name`` killed mid-write leaves: its temporary file, named
+    with this host and a pid that no longer runs (see socialmarl.common.files)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stale = folder / f".{name}~{files._HOST}~{dead_pid()}~abcd1234.tmp"
+    stale.write_text("half a file")
+    assert files._TEMP_RE.match(stale.name)  # the name the cleanup recognises
+    return stale
+
+
+def test_stale_temp_files_of_dead_processes_are_removed(tmp_path):
+    dead_pid_ = dead_pid()
+    dead = tmp_path / f".checkpoint.pt~{files._HOST}~{dead_pid_}~abcd1234.tmp"
     alive = tmp_path / f".log.csv~{files._HOST}~{os.getpid()}~abcd1234.tmp"
     other_new = tmp_path / ".log.csv~otherhost~1~abcd1234.tmp"
     other_old = tmp_path / ".config.json~otherhost~1~abcd1234.tmp"
@@ -111,6 +125,50 @@ def test_a_killed_write_leaves_no_half_file_and_the_next_run_cleans_up(tmp_path)
     assert len(leftovers) == 1
     assert remove_stale_temp_files(tmp_path) == leftovers
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+# -------------------------------------------------- the call sites of the stale-file cleanup
+TINY = dict(num_updates=1, envs_per_alpha=2, num_minibatches=1, episode_length=4, hidden=8,
+            update_epochs=1, progress=False)
+
+
+def test_training_start_removes_stale_temp_files(tmp_path):
+    run = tmp_path / "run"
+    stale = plant_stale_temp_file(run, "log.csv")
+    mine = run / ".notes.tmp"  # not a name of socialmarl's: never touched
+    mine.write_text("keep")
+    sm.Trainer(sm.ring_graph(6), out_dir=run, **TINY).train()
+    assert not stale.exists() and mine.exists()
+    assert (run / "checkpoint.pt").exists()
+    stale = plant_stale_temp_file(run, "checkpoint.pt")  # killed again, then resumed
+    sm.Trainer.from_checkpoint(run, progress=False).train()
+    assert not stale.exists()
+
+
+def test_evaluation_removes_stale_temp_files_from_its_folder(tmp_path):
+    run = tmp_path / "run"
+    sm.Trainer(sm.ring_graph(6), out_dir=run, **TINY).train()
+    out = tmp_path / "eval"
+    stale = [plant_stale_temp_file(out, "summary.csv"),
+             plant_stale_temp_file(out / "alpha_1", "arrays.npz")]
+    sm.evaluate_run(run, episodes=2, out_dir=out)
+    assert (out / "alpha_1" / "arrays.npz").exists()
+    assert not any(p.exists() for p in stale)
+
+
+def test_crawl_writing_and_the_request_cache_remove_stale_temp_files(tmp_path):
+    from socialmarl.networks.bluesky.client import RequestCache
+    from socialmarl.networks.bluesky.format import write_crawl
+
+    crawl = tmp_path / "crawl"
+    stale = plant_stale_temp_file(crawl, "edges.csv")
+    write_crawl(sm.Graph(2, [[0], [1]], [1.0], node_attrs={"handle": ["a.test", "b.test"]}),
+                crawl)
+    assert not stale.exists() and (crawl / "edges.csv").exists()
+    cache = tmp_path / "cache"
+    stale = plant_stale_temp_file(cache / "ab", "request.json")  # in a sub-folder
+    RequestCache(cache)
+    assert not stale.exists()
 
 
 def _unwritable_folder(tmp_path: Path) -> Path:

@@ -63,7 +63,7 @@ def _sigmoid(x):
 
 
 def reference_forward(policy: AttentionPolicy, obs: Observation, h: torch.Tensor) -> dict:
-    """Loop over environments, agents and neighbours, straight from DESIGN section 3."""
+    """Loop over environments, agents and neighbours, straight from the README's "The policy"."""
     P = {k: _np(v) for k, v in policy.state_dict().items()}
     b, n = obs.signal.shape
     d = policy.config.attn_dim

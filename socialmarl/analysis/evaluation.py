@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..common.checks import as_device, as_int
+from ..common.checks import as_bool, as_device, as_float, as_int
 from ..common.config_io import config_to_dict, save_json
 from ..common.files import (
     atomic_write_bytes,
@@ -273,6 +273,9 @@ def evaluate(
             f"the graph has {graph.num_nodes} agents but the policy was trained for "
             f"{policy.num_agents}; evaluate on a graph of the same size"
         )
+    alpha = as_float(alpha, "alpha", minimum=0.0, maximum=1.0,
+                     what="alpha weights truth (1) against conformity (0)")
+    greedy = as_bool(greedy, "greedy")
     episodes = as_int(episodes, "episodes", minimum=1)
     batch = (min(episodes, 256) if batch_size is None
              else as_int(batch_size, "batch_size", minimum=1))
@@ -288,7 +291,7 @@ def evaluate(
     if "q" in game_overrides or "interaction_rate" in game_overrides:
         raise TypeError("pass the camp process as camp=CampProcess(q, rate) instead of q= "
                         "and interaction_rate=")
-    cfg = dataclasses.replace(base, **game_overrides, num_envs=batch, alpha=float(alpha),
+    cfg = dataclasses.replace(base, **game_overrides, num_envs=batch, alpha=alpha,
                               other_play=other_play)
     pcfg = getattr(policy, "config", None)
     n_act = getattr(pcfg, "num_actions", None)

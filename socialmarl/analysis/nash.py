@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..common.checks import as_float
 from ..game.game import GameConfig
 from ..game.observation import Observation
 from ..learning.config import TrainConfig
@@ -189,6 +190,8 @@ def local_nash(
     >>> res.agents
     [0]
     """
+    alpha = as_float(alpha, "alpha", minimum=0.0, maximum=1.0,
+                     what="alpha weights truth (1) against conformity (0)")
     n = graph.num_nodes
     ids = torch.as_tensor(agents, dtype=torch.long).reshape(-1)
     if ids.numel() == 0:

@@ -98,11 +98,8 @@ class GameConfig:
         """
         self.num_envs = as_int(self.num_envs, "num_envs", minimum=1)
         self.episode_length = as_int(self.episode_length, "episode_length", minimum=1)
-        what = "alpha weights truth (1) against conformity (0)"
-        self.alpha = _per_env(self.alpha, "alpha", self.num_envs, lambda v: as_float(
-            v, "alpha", minimum=0.0, maximum=1.0, what=what))
-        self.p_signal = _per_env(self.p_signal, "p_signal", self.num_envs,
-                                 lambda v: as_probability(v, "p_signal"))
+        self.alpha = _per_env(self.alpha, "alpha", self.num_envs, _check_alpha)
+        self.p_signal = _per_env(self.p_signal, "p_signal", self.num_envs, _check_p_signal)
         self.sigma = as_float(self.sigma, "sigma", minimum=0.0,
                               what="the signal noise standard deviation")
         self.p_perc = as_probability(self.p_perc, "p_perc")
@@ -113,6 +110,17 @@ class GameConfig:
         self.other_play = as_bool(self.other_play, "other_play")
         for name in ("reward_right", "reward_wrong"):
             setattr(self, name, as_float(getattr(self, name), name))
+
+
+def _check_alpha(value: Any) -> float:
+    """One alpha, checked as :class:`GameConfig` checks it."""
+    return as_float(value, "alpha", minimum=0.0, maximum=1.0,
+                    what="alpha weights truth (1) against conformity (0)")
+
+
+def _check_p_signal(value: Any) -> float:
+    """One signal probability, checked as :class:`GameConfig` checks it."""
+    return as_probability(value, "p_signal")
 
 
 def _size(x: Any) -> int:
@@ -285,7 +293,7 @@ class ConsensusGame:
         self.interaction = None if camp is None else camp.simulator(self.graph)
         self.check_actions = check_actions
         if streams is None:
-            seeds = [0 if seed is None else int(seed)]
+            seeds = [0 if seed is None else as_int(seed, "seed")]
         else:
             if seed is not None:
                 raise ValueError(
@@ -400,35 +408,72 @@ class ConsensusGame:
 
     # ------------------------------------------------------------------ parameters
     def set_alpha(self, alpha: float | list[float] | torch.Tensor) -> None:
-        """Set alpha: one value or one per environment (takes effect immediately)."""
-        a = torch.as_tensor(alpha, dtype=torch.float32).reshape(-1)
-        if a.numel() not in (1, self.num_envs):
-            raise ValueError(
-                f"alpha has {a.numel()} values for num_envs={self.num_envs}; give one alpha "
-                "or one per environment"
-            )
+        """Set alpha: one value or one per environment (takes effect immediately).
+
+        Checked as :class:`GameConfig` checks it: numbers in [0, 1], bools refused.
+
+        Examples
+        --------
+        >>> import socialmarl as sm
+        >>> game = sm.ConsensusGame(sm.ring_graph(5), num_envs=2)
+        >>> game.set_alpha([0.0, 0.5]); game.alpha.tolist()
+        [0.0, 0.5]
+        >>> game.set_alpha(2.0)
+        Traceback (most recent call last):
+        ...
+        ValueError: alpha=2.0 is outside [0, 1]; alpha weights truth (1) against conformity (0)
+        """
+        a, given = self._env_values(alpha, "alpha", _check_alpha)
         if torch.isnan(a).any() or (a < 0).any() or (a > 1).any():
             raise ValueError(
                 f"alpha={a.tolist()} has values outside [0, 1]; alpha weights truth (1) "
                 "against conformity (0)"
             )
         self.alpha = a.expand(self.num_envs).to(self.device).contiguous()
-        self._sync_config("alpha", alpha)
+        self._sync_config("alpha", given)
 
     def set_p_signal(self, p_signal: float | list[float] | torch.Tensor) -> None:
-        """Set the signal probability: one value or one per environment (next reset)."""
-        p = torch.as_tensor(p_signal, dtype=torch.float32).reshape(-1)
-        if p.numel() not in (1, self.num_envs):
-            raise ValueError(
-                f"p_signal has {p.numel()} values for num_envs={self.num_envs}; give one "
-                "value or one per environment"
-            )
+        """Set the signal probability: one value or one per environment (next reset).
+
+        Checked as :class:`GameConfig` checks it: probabilities, bools refused.
+        """
+        p, given = self._env_values(p_signal, "p_signal", _check_p_signal)
         if torch.isnan(p).any() or (p < 0).any() or (p > 1).any():
             raise ValueError(
                 f"p_signal={p.tolist()} is not a probability; choose values in [0, 1]"
             )
         self.p_signal = p.expand(self.num_envs).to(self.device).contiguous()
-        self._sync_config("p_signal", p_signal)
+        self._sync_config("p_signal", given)
+
+    def _env_values(self, values: Any, name: str,
+                    check: Callable[[Any], float]) -> tuple[torch.Tensor, Any]:
+        """``values`` (one, or one per environment) as a float32 tensor, and what to record.
+
+        A scalar and every item of a list or tuple go through ``check`` (the config's own
+        check, so ``True`` is refused with the config's message). A tensor or array of
+        several values is checked in bulk (no per-value device sync): its dtype must be a
+        real number type, not bool; the caller checks the range.
+        """
+        if isinstance(values, (list, tuple)):
+            given: Any = [check(v) for v in values]
+        elif _size(values) == 1 or not hasattr(values, "shape"):
+            given = [check(values)]
+        else:
+            try:
+                given = torch.as_tensor(values)
+            except (TypeError, ValueError, RuntimeError):
+                given = None
+            if given is None or given.dtype == torch.bool or given.is_complex():
+                if given is not None and given.numel():
+                    check(given.reshape(-1)[0].item())  # the config's message for this value
+                raise ValueError(f"{name}={values!r}: need real numbers, one per environment")
+        a = torch.as_tensor(given, dtype=torch.float32).reshape(-1)
+        if a.numel() not in (1, self.num_envs):
+            raise ValueError(
+                f"{name} has {a.numel()} values for num_envs={self.num_envs}; give one "
+                "value or one per environment"
+            )
+        return a, given
 
     def _sync_config(self, name: str, values: Any) -> None:
         """Write a per-environment setting back to :attr:`config` (one value if all agree)."""

@@ -12,7 +12,8 @@ and lectures may call directly:
 Keeping the randomness outside :meth:`Rule.step` is what lets a slow, obviously-correct
 reference consume the same numbers and reproduce a trajectory exactly.
 
-This module imports no rule: it depends on :mod:`socialmarl.networks` and
+This module imports no rule: it depends on :mod:`socialmarl.networks`,
+:mod:`socialmarl.common.checks` (parameter checks, the configs' messages) and
 :mod:`.engines` only, so every rule module, the registry and the driver can import it.
 """
 
@@ -26,6 +27,7 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 import torch
 
+from ..common.checks import as_float
 from ..networks.graph import Graph
 from .engines import ENGINES
 
@@ -272,21 +274,21 @@ def check_opinions(
 
 
 def _check_prob(name: str, p: Any, *, open_low: bool = False, high: float = 1.0) -> float:
-    ok = isinstance(p, (int, float, np.floating, np.integer)) and not isinstance(p, bool)
-    if ok:
-        p = float(p)
-        ok = math.isfinite(p) and (p > 0.0 if open_low else p >= 0.0) and p <= high
-    if not ok:
-        lo = "(0" if open_low else "[0"
-        raise ValueError(f"{name}={p!r} is outside {lo}, {high:g}]; choose a value in that range")
-    return float(p)
+    """A rule parameter in ``[0, high]`` (``(0, high]`` with ``open_low``), as a float.
+
+    Numbers pass through :func:`socialmarl.common.checks.as_float` (NumPy and one-element
+    torch scalars accepted; bools, strings, NaN and inf refused with its message).
+    """
+    lo = "(0" if open_low else "[0"
+    v = as_float(p, name, what=f"choose a value in {lo}, {high:g}]")
+    if not ((v > 0.0 if open_low else v >= 0.0) and v <= high):
+        raise ValueError(f"{name}={v!r} is outside {lo}, {high:g}]; choose a value in that range")
+    return v
 
 
 def _check_nonneg(name: str, v: Any) -> float:
-    ok = isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool)
-    if not ok or not math.isfinite(float(v)) or float(v) < 0:
-        raise ValueError(f"{name}={v!r}: must be a finite number >= 0")
-    return float(v)
+    """A finite rule parameter >= 0, as a float (see :func:`_check_prob`)."""
+    return as_float(v, name, minimum=0.0)
 
 
 def _check_choice(name: str, v: Any, choices: Sequence[str]) -> str:
