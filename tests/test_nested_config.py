@@ -234,7 +234,7 @@ def test_trainer_takes_starting_policies_and_learners():
     assert all(torch.equal(a, b) for a, b in zip(frozen_before[:half], params[:half]))
     assert any(not torch.equal(a, b) for a, b in zip(frozen_before[half:], params[half:]))
     assert tr.learners.tolist() == [True, False, True, False, False, False]
-    with pytest.raises(ValueError, match="one policy per alpha"):
+    with pytest.raises(ValueError, match="one policy per population"):
         sm.Trainer(g, policies=[start, start], progress=False, **TINY)
     with pytest.raises(ValueError, match="learner ids must lie in 0..5"):
         sm.Trainer(g, learners=[6], progress=False, **TINY)

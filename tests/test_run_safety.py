@@ -162,7 +162,7 @@ def test_training_stops_on_nan_and_writes_no_nan(tmp_path):
     good = (tmp_path / "checkpoint.pt").read_bytes()
     with torch.no_grad():
         next(tr.policies[1].parameters()).fill_(float("nan"))
-    with pytest.raises(TrainingDivergedError, match=r"update 3 \(population alpha=1\)"):
+    with pytest.raises(TrainingDivergedError, match=r"update 3 \(population alpha=1, seed 0\)"):
         tr.train()
     assert (tmp_path / "checkpoint.pt").read_bytes() == good  # the last good state
     log = pd.read_csv(tmp_path / "log.csv")
@@ -252,8 +252,8 @@ def _pickled_object(sd):
 
 @pytest.mark.parametrize("edit,match", [
     (lambda sd: sd.pop("policies"), r"lacks \['policies'\]"),
-    (_drop_population, "holds 1 policies for 2 alphas"),
-    (_nan_weight, "alpha=0.5 has NaN or infinite weights"),
+    (_drop_population, "holds 1 policies for 2 populations"),
+    (_nan_weight, "alpha=0.5, seed 0 has NaN or infinite weights"),
     (_wrong_shape, "does not fit this run"),
     (lambda sd: sd.update(config="{not json"), "config, graph or camp process is unusable"),
     (lambda sd: sd.update(format="someone-else-1"), "not a socialmarl checkpoint"),

@@ -142,8 +142,10 @@ def test_rollout_plans_reused_in_the_epochs_equal_fresh_plans(monkeypatch):
         def forward_sequence(self, obs, steps, *, plan=None):
             return super().forward_sequence(obs, steps)
 
-    torch.manual_seed(cfg.seed)  # the trainer seeds the same way before building policies
-    own = [FreshPlans(g.num_nodes, cfg.policy) for _ in cfg.alphas]
+    own = []
+    for _, seed in cfg.populations:  # seeded as the trainer seeds each population
+        torch.manual_seed(seed)
+        own.append(FreshPlans(g.num_nodes, cfg.policy))
     fresh = Trainer(g, cfg, policies=own, progress=False)
     log_b = fresh.train()
     assert cfg.envs_per_alpha in built  # plans were built inside the populations' passes

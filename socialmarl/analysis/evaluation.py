@@ -95,6 +95,7 @@ class EvalRecord:
     alpha: float
     config: dict[str, Any] = field(default_factory=dict)
     edge_active: np.ndarray | None = None
+    seed: int | None = None
 
     @property
     def num_episodes(self) -> int:
@@ -155,6 +156,7 @@ class EvalRecord:
         }
         return {
             "alpha": float(self.alpha),
+            **({} if self.seed is None else {"seed": int(self.seed)}),
             "episodes": self.num_episodes,
             **{k: float(v.nanmean()) for k, v in per_episode.items()},
         }
@@ -171,6 +173,7 @@ class EvalRecord:
         return pd.DataFrame(
             {
                 "alpha": float(self.alpha),
+                **({} if self.seed is None else {"seed": int(self.seed)}),
                 "episode": np.repeat(np.arange(b), t),
                 "step": np.tile(np.arange(t), b),
                 **{k: v.reshape(-1).numpy() for k, v in per.items()},
@@ -405,7 +408,9 @@ def evaluate_run(
     Returns
     -------
     dict
-        alpha -> :class:`EvalRecord`.
+        alpha -> :class:`EvalRecord` for a run of one seed per alpha; ``(alpha, seed)`` ->
+        :class:`EvalRecord` when the run trained several seeds (``TrainConfig.seeds``).
+        Each record's ``seed`` is its population's training seed.
     """
     loaded = load_run(run, device=device)
     out = None if out_dir is None else check_writable_dir(out_dir, "evaluation folder")
@@ -414,18 +419,22 @@ def evaluate_run(
     if camp_rate is not None:
         camp = CampProcess.from_graph(g, camp_rate) if camp is None else CampProcess(
             camp.q, camp_rate)
-    records = {}
-    for alpha, policy in zip(loaded.config.alphas, loaded.policies):
+    records: dict[Any, EvalRecord] = {}
+    several = len(loaded.config.population_seeds) > 1
+    for (alpha, pop_seed), policy in zip(loaded.populations, loaded.policies):
         rec = evaluate(policy, g, alpha=alpha, episodes=episodes, other_play=other_play,
                        game_config=loaded.config.game, camp=camp, device=device, seed=seed,
                        **game_overrides)
+        rec.seed = int(pop_seed)
         rec.config["run"] = str(run)
+        rec.config["population"] = {"alpha": float(alpha), "seed": int(pop_seed)}
         rec.config["checkpoint"] = {"update": loaded.update, "checksum": loaded.checksum}
-        records[float(alpha)] = rec
+        records[(float(alpha), int(pop_seed)) if several else float(alpha)] = rec
     if out is not None:
         remove_stale_temp_files(out, recursive=True)
-        for alpha, rec in records.items():
-            rec.save(out / f"alpha_{alpha:g}")
+        for rec in records.values():
+            name = f"alpha_{rec.alpha:g}" + (f"_seed_{rec.seed}" if several else "")
+            rec.save(out / name)
         rows = [rec.summary() for rec in records.values()]
         atomic_write_text(out / "summary.csv", pd.DataFrame(rows).to_csv(index=False))
     return records

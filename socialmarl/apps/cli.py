@@ -128,6 +128,13 @@ def _int_list(text: str) -> list[int]:
 
 _int_list.__name__ = "comma-separated list of integers"
 
+class _Flatten(argparse.Action):
+    """A list option's words, each comma-separated or not: ``0 0.5 1`` = ``0,0.5,1``."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, [x for word in values for x in word])
+
+
 #: Fields without an option: a run sets these itself
 _GAME_SKIP = {"num_envs", "alpha"}
 _POLICY_SKIP = {"num_actions"}
@@ -155,8 +162,9 @@ def _add_config_options(parser: argparse.ArgumentParser, cls: type, skip: set[st
         elif typing.get_origin(base) is list or base is list:
             items = typing.get_args(base)
             kind = _int_list if items and items[0] is int else _float_list
-            group.add_argument(flag, dest=f.name, default=None, type=kind,
-                               help=help_text + " (comma-separated)")
+            group.add_argument(flag, dest=f.name, default=None, type=kind, nargs="*",
+                               action=_Flatten,
+                               help=help_text + " (several words or comma-separated)")
         else:
             kind = base if base in (int, float, str) else str
             group.add_argument(flag, dest=f.name, type=kind, default=None, help=help_text)
@@ -225,8 +233,8 @@ def cmd_train(args: argparse.Namespace) -> int:
               f"finished update; continue from the last checkpoint with: socialmarl train "
               f"--out {out} --resume", file=sys.stderr)
         return 130
-    last = trainer.log.groupby("alpha").tail(1)
-    cols = ["alpha", "update", "episode_return", "final_accuracy", "agreement", "sps"]
+    last = trainer.log.groupby(["alpha", "seed"]).tail(1)
+    cols = ["alpha", "seed", "update", "episode_return", "final_accuracy", "agreement", "sps"]
     print(last[cols].to_string(index=False))
     print(f"wrote {out / 'checkpoint.pt'}, {out / 'log.csv'} and {out / 'config.json'}")
     return 0
@@ -243,12 +251,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                            other_play=args.other_play, out_dir=out, device=args.device,
                            seed=args.seed, camp_rate=args.interaction_rate, **rules)
     rows = [r.summary() for r in records.values()]
-    cols = ["alpha", "accuracy", "final_accuracy", "agreement", "lying_rate", "wait_rate"]
+    cols = ["alpha", *(["seed"] if "seed" in rows[0] else []), "accuracy", "final_accuracy",
+            "agreement", "lying_rate", "wait_rate"]
     width = max(len(c) for c in cols) + 1
     print("".join(f"{c:>{width}}" for c in cols))
     for r in rows:
         print("".join(f"{r[c]:>{width}.3f}" for c in cols))
-    print(f"wrote {out}/summary.csv and one folder per alpha")
+    print(f"wrote {out}/summary.csv and one folder per population")
     return 0
 
 

@@ -70,14 +70,18 @@ class TrainConfig:
     """
 
     alphas: list[float] = field(default_factory=lambda: [1.0])
-    """One population is trained per alpha (truth weight in [0, 1]), all in one batched game."""
+    """Truth weights in [0, 1]; one population per alpha and seed, all in one batched game."""
+    seeds: list[int] | None = None
+    """Seeds of the populations of each alpha (None: ``[seed]``, one per alpha). Population
+    ``(alpha, s)`` starts from its own parameters and plays its own episodes and actions,
+    exactly as a run of that alpha alone with ``seed=s``."""
     game: GameConfig = field(default_factory=_training_game)
     """The game every population plays (other-play on by default); its ``p_signal`` and
     ``p_perc`` are where the curricula end; ``num_envs`` and ``alpha`` are set by the run."""
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     """The policy of every population; ``num_actions`` follows ``game.allow_wait``."""
     envs_per_alpha: int = 16
-    """Parallel environments per population."""
+    """Parallel environments per population (each (alpha, seed))."""
     num_updates: int = 200
     """PPO updates (each one rollout of ``episodes_per_rollout`` whole episodes)."""
     episodes_per_rollout: int = 1
@@ -124,7 +128,8 @@ class TrainConfig:
     num_minibatches: int = 4
     """Minibatches per epoch (split over environments; needs envs_per_alpha >= this)."""
     seed: int = 0
-    """Seed for parameters, the game and action sampling."""
+    """Seed for parameters, the game and action sampling (the one seed when ``seeds`` is
+    None)."""
     device: str = "cpu"
     """``cpu`` or ``cuda``."""
     checkpoint_every: int = 50
@@ -172,6 +177,15 @@ class TrainConfig:
                      "update_epochs", "num_minibatches", "checkpoint_every"):
             setattr(self, name, as_int(getattr(self, name), name, minimum=1))
         self.seed = as_int(self.seed, "seed", minimum=0)
+        if self.seeds is not None:
+            seeds = self.seeds
+            if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__len__"):
+                seeds = [seeds]
+            self.seeds = [as_int(s, "seed", minimum=0) for s in list(seeds)]
+            if not self.seeds:
+                raise ValueError("seeds is empty; give at least one seed, or None for [seed]")
+            if len(set(self.seeds)) != len(self.seeds):
+                raise ValueError(f"seeds {self.seeds} repeat a value; give each seed once")
         if self.num_minibatches > self.envs_per_alpha:
             raise ValueError(
                 f"num_minibatches={self.num_minibatches} exceeds envs_per_alpha="
@@ -225,9 +239,20 @@ class TrainConfig:
         self.policy.validate()
 
     @property
+    def population_seeds(self) -> list[int]:
+        """The seeds of each alpha's populations: ``seeds``, or ``[seed]``."""
+        return [self.seed] if self.seeds is None else list(self.seeds)
+
+    @property
+    def populations(self) -> list[tuple[float, int]]:
+        """Every ``(alpha, seed)`` trained, alpha-major: population ``p`` plays environments
+        ``[p * envs_per_alpha, (p + 1) * envs_per_alpha)``."""
+        return [(a, s) for a in self.alphas for s in self.population_seeds]
+
+    @property
     def num_envs(self) -> int:
-        """Total environments ``len(alphas) * envs_per_alpha``."""
-        return len(self.alphas) * self.envs_per_alpha
+        """Total environments ``len(populations) * envs_per_alpha``."""
+        return len(self.populations) * self.envs_per_alpha
 
     @property
     def episode_length(self) -> int:
@@ -239,7 +264,7 @@ class TrainConfig:
         p_perc = self.game.p_perc if self.perc_start is None else self.perc_start
         return dataclasses.replace(
             self.game, num_envs=self.num_envs,
-            alpha=[float(a) for a in self.alphas for _ in range(self.envs_per_alpha)],
+            alpha=[float(a) for a, _ in self.populations for _ in range(self.envs_per_alpha)],
             p_signal=self.p_signal_start, p_perc=p_perc,
         )
 

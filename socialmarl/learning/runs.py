@@ -162,8 +162,8 @@ def read_checkpoint(
 
 
 def restore_policies(policies: Sequence[torch.nn.Module], states: Any,
-                     alphas: Sequence[float], source: Any) -> None:
-    """Load one saved state per population into ``policies``, checking that they fit.
+                     populations: Sequence[tuple[float, int]], source: Any) -> None:
+    """Load one saved state per population ``(alpha, seed)`` into ``policies``, checked.
 
     Refuses (:class:`CheckpointError`, naming ``source``) a wrong number of states, NaN or
     infinite weights (the run diverged, or the file was altered) and states whose
@@ -172,16 +172,16 @@ def restore_policies(policies: Sequence[torch.nn.Module], states: Any,
     if not isinstance(states, (list, tuple)) or len(states) != len(policies):
         got = len(states) if isinstance(states, (list, tuple)) else type(states).__name__
         raise CheckpointError(
-            f"{source}: holds {got} policies for {len(policies)} alphas {list(alphas)}; "
-            "the file is incomplete or belongs to another run"
+            f"{source}: holds {got} policies for {len(policies)} populations (alpha, seed) "
+            f"{list(populations)}; the file is incomplete or belongs to another run"
         )
-    for alpha, pol, state in zip(alphas, policies, states):
+    for (alpha, seed), pol, state in zip(populations, policies, states):
         bad = [k for k, v in state.items()
                if v.is_floating_point() and not bool(torch.isfinite(v).all())]
         if bad:
             raise CheckpointError(
-                f"{source}: the population alpha={alpha:g} has NaN or infinite weights "
-                f"({', '.join(bad)}); the run diverged before this checkpoint or the file "
+                f"{source}: the population alpha={alpha:g}, seed {seed} has NaN or infinite "
+                f"weights ({', '.join(bad)}); the run diverged before this checkpoint or the file "
                 "was altered, so its numbers would mean nothing; train it again (lower lr)"
             )
         try:
@@ -189,7 +189,8 @@ def restore_policies(policies: Sequence[torch.nn.Module], states: Any,
         except RuntimeError as exc:
             first = str(exc).strip().splitlines()[0]
             raise CheckpointError(
-                f"{source}: does not fit this run (the population alpha={alpha:g}: {first}); "
+                f"{source}: does not fit this run (population alpha={alpha:g}, seed {seed}: "
+                f"{first}); "
                 "the file is damaged or was written by an incompatible socialmarl version"
             ) from exc
 
@@ -204,7 +205,7 @@ class Run:
     graph : Graph
     camp : CampProcess or None
     policies : list of AttentionPolicy
-        One per alpha, in ``config.alphas`` order, in eval mode on the requested device.
+        One per population, in ``populations`` order, in eval mode on the requested device.
     update : int
         Updates trained when the checkpoint was written.
     checksum : str or None
@@ -213,6 +214,8 @@ class Run:
         The checkpoint file.
     log : list of dict
         The per-update log rows up to the checkpoint.
+    populations : list of (alpha, seed)
+        ``config.populations``: what each policy is.
     """
 
     config: TrainConfig
@@ -223,6 +226,11 @@ class Run:
     checksum: str | None
     path: Path
     log: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def populations(self) -> list[tuple[float, int]]:
+        """``(alpha, seed)`` of each policy."""
+        return self.config.populations
 
 
 def load_run(path: str | os.PathLike, device: str | torch.device = "cpu") -> Run:
@@ -241,8 +249,8 @@ def load_run(path: str | os.PathLike, device: str | torch.device = "cpu") -> Run
     dev = as_device(device)
     sd, cfg, graph, camp = read_checkpoint(path)
     source = checkpoint_file(path)
-    policies = [AttentionPolicy(graph.num_nodes, cfg.policy) for _ in cfg.alphas]
-    restore_policies(policies, sd["policies"], cfg.alphas, source)
+    policies = [AttentionPolicy(graph.num_nodes, cfg.policy) for _ in cfg.populations]
+    restore_policies(policies, sd["policies"], cfg.populations, source)
     policies = [p.to(dev).eval() for p in policies]
     return Run(config=cfg, graph=graph, camp=camp, policies=policies,
                update=int(sd["update"]), checksum=sd.get("checksum"), path=source,

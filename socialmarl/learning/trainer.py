@@ -180,9 +180,13 @@ class Trainer:
         #: SHA-256 of the checkpoint this trainer was loaded from (None for a new run)
         self.checkpoint_checksum: str | None = None
         self.progress = progress
-        torch.manual_seed(cfg.seed)
+        #: every (alpha, seed) trained; population p plays environments slices[p]
+        self.populations = cfg.populations
+        seeds = [s for _, s in self.populations]
+        # Each population plays its own episodes (a game stream per seed) and draws its own
+        # actions and minibatches: exactly what a run of it alone with seed=s would do.
         self.game = ConsensusGame(
-            graph, cfg.game_config(), camp=camp, device=self.device, seed=cfg.seed,
+            graph, cfg.game_config(), camp=camp, device=self.device, streams=seeds,
             check_actions=False,
         )
         self.graph = self.game.graph  # without self loops, as played
@@ -193,8 +197,9 @@ class Trainer:
             torch.optim.Adam([w for w in p.parameters() if w.requires_grad], lr=cfg.lr, eps=1e-5)
             for p in self.policies
         ]
-        self.sample_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
-        self.perm_gen = torch.Generator().manual_seed(cfg.seed + 2)
+        self.sample_gens = [torch.Generator(device=self.device).manual_seed(s + 1)
+                            for s in seeds]
+        self.perm_gens = [torch.Generator().manual_seed(s + 2) for s in seeds]
         self.update = 0
         #: (N,) bool: the agents whose losses train the policies (None: all)
         self.learners = _learner_mask(learners, n)
@@ -204,20 +209,25 @@ class Trainer:
         self.obs = self.game.reset()
         self.slices = [
             slice(p * cfg.envs_per_alpha, (p + 1) * cfg.envs_per_alpha)
-            for p in range(len(cfg.alphas))
+            for p in range(len(self.populations))
         ]
 
     def _starting_policies(self, policies: Sequence[nn.Module] | None, n: int) -> list:
         cfg = self.config
+        pops = cfg.populations
         if policies is None:
-            return [AttentionPolicy(n, cfg.policy).to(self.device) for _ in cfg.alphas]
+            fresh = []
+            for _, seed in pops:  # each population's parameters from its own seed
+                torch.manual_seed(seed)
+                fresh.append(AttentionPolicy(n, cfg.policy).to(self.device))
+            return fresh
         policies = list(policies)
-        if len(policies) != len(cfg.alphas):
+        if len(policies) != len(pops):
             raise ValueError(
-                f"policies has {len(policies)} modules for {len(cfg.alphas)} alphas "
-                f"{cfg.alphas}; give one policy per alpha"
+                f"policies has {len(policies)} modules for {len(pops)} populations (alpha, "
+                f"seed) {pops}; give one policy per population"
             )
-        for alpha, p in zip(cfg.alphas, policies):
+        for (alpha, _), p in zip(pops, policies):
             if not any(w.requires_grad for w in p.parameters()):
                 raise ValueError(
                     f"the policy for alpha={alpha:g} has no trainable parameters, so "
@@ -266,7 +276,7 @@ class Trainer:
     def _apply_curricula(self, progress: float) -> dict[str, float]:
         cfg = self.config
         alphas, p_sig = [], []
-        for a in cfg.alphas:
+        for a, _ in self.populations:
             vals = schedule_values(cfg, progress, float(a))
             alphas += [vals["alpha"]] * cfg.envs_per_alpha
             p_sig += [vals["p_signal"]] * cfg.envs_per_alpha
@@ -292,7 +302,7 @@ class Trainer:
         plans: list[AttentionPlan] = []
         played = rollout(
             game, self._act(plans), steps,
-            hidden=torch.zeros(b, n, cfg.policy.hidden, device=dev), generator=self.sample_gen,
+            hidden=torch.zeros(b, n, cfg.policy.hidden, device=dev), generator=self.sample_gens,
             obs=self.obs, record=("signal", "own_output", "flips", "edge_active", "actions",
                                   "logp", "value", "reward", "done", "truth", "accuracy",
                                   "agreement", "entropy"),
@@ -326,7 +336,8 @@ class Trainer:
             final = data["accuracy"][t_len - 1 :: t_len, sl].mean()
             stats.update(
                 update=self.update,
-                alpha=float(cfg.alphas[p]),
+                alpha=float(self.populations[p][0]),
+                seed=int(self.populations[p][1]),
                 agent_steps=self.update * steps * b * n,
                 episode_return=float(ep_ret),
                 accuracy=float(data["accuracy"][:, sl].mean()),
@@ -340,7 +351,7 @@ class Trainer:
                 sps=sps,
                 seconds=elapsed,
             )
-        order = ["update", "alpha", "agent_steps", "episode_return", "accuracy",
+        order = ["update", "alpha", "seed", "agent_steps", "episode_return", "accuracy",
                  "final_accuracy", "agreement", "entropy"]
         rows = [{k: r[k] for k in order} | {k: v for k, v in r.items() if k not in order}
                 for r in rows]
@@ -373,9 +384,9 @@ class Trainer:
                 cfg = self.config
                 raise TrainingDivergedError(
                     f"training diverged at update {row['update']} (population alpha="
-                    f"{row['alpha']:g}): non-finite {what}{where}. Lower lr (now {cfg.lr:g}) "
-                    f"or max_grad_norm (now {cfg.max_grad_norm:g}), or check the loss "
-                    f"coefficients (vf_coef={cfg.vf_coef:g}, ent_coef={cfg.ent_coef:g}, "
+                    f"{row['alpha']:g}, seed {row['seed']}): non-finite {what}{where}. Lower lr "
+                    f"(now {cfg.lr:g}) or max_grad_norm (now {cfg.max_grad_norm:g}), or check "
+                    f"the loss coefficients (vf_coef={cfg.vf_coef:g}, ent_coef={cfg.ent_coef:g}, "
                     f"belief_coef={cfg.belief_coef:g})"
                 )
 
@@ -430,7 +441,7 @@ class Trainer:
             return x.view(-1, *x.shape[2:])
 
         for _epoch in range(cfg.update_epochs):
-            perm = envs[torch.randperm(len(envs), generator=self.perm_gen)]
+            perm = envs[torch.randperm(len(envs), generator=self.perm_gens[p])]
             for m in range(cfg.num_minibatches):
                 idx = perm[m * mb_size : (m + 1) * mb_size].to(self.device)
                 local = idx - sl.start
@@ -583,8 +594,8 @@ class Trainer:
             "policies": [p.state_dict() for p in self.policies],
             "optimizers": [o.state_dict() for o in self.optimizers],
             "game": self.game.state_dict(),
-            "sample_gen": self.sample_gen.get_state(),
-            "perm_gen": self.perm_gen.get_state(),
+            "sample_gen": [g.get_state() for g in self.sample_gens],
+            "perm_gen": [g.get_state() for g in self.perm_gens],
             "log": json.dumps(self.log_rows),
         }
 
@@ -632,7 +643,15 @@ class Trainer:
         Raises ``ValueError`` (naming ``source``) when the number of populations, a
         parameter's shape or the game state does not match, or a weight is not finite.
         """
-        runs.restore_policies(self.policies, sd["policies"], self.config.alphas, source)
+        runs.restore_policies(self.policies, sd["policies"], self.populations, source)
+        for key in ("sample_gen", "perm_gen"):
+            if not isinstance(sd[key], (list, tuple)) or len(sd[key]) != len(self.populations):
+                raise CheckpointError(
+                    f"{source}: its random streams ({key}) do not match the run's "
+                    f"{len(self.populations)} populations; a checkpoint of a socialmarl "
+                    "version before per-population streams cannot be resumed exactly: "
+                    "evaluate it (sm.load_run), or train it again"
+                )
         optimizers = sd["optimizers"]
         if not isinstance(optimizers, (list, tuple)) or len(optimizers) != len(self.optimizers):
             raise CheckpointError(
@@ -645,8 +664,10 @@ class Trainer:
             same_device = self.device.type == "cpu"
             self.game.load_state_dict(sd["game"], generator=same_device)
             if same_device:
-                self.sample_gen.set_state(sd["sample_gen"])
-            self.perm_gen.set_state(sd["perm_gen"])
+                for g, state in zip(self.sample_gens, sd["sample_gen"]):
+                    g.set_state(state)
+            for g, state in zip(self.perm_gens, sd["perm_gen"]):
+                g.set_state(state)
             self.update = int(sd["update"])
             self.log_rows = json.loads(sd["log"])
             self.obs = self.game.observation()
