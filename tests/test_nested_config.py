@@ -218,21 +218,23 @@ def test_evaluation_reads_runs_without_the_trainer():
 def test_trainer_takes_starting_policies_and_learners():
     g = sm.ring_graph(6)
     torch.manual_seed(0)
-    start = sm.AttentionPolicy(6, hidden=8, attn_dim=4)
-    before = [p.detach().clone() for p in start.parameters()]
-    frozen = sm.AttentionPolicy(6, hidden=8, attn_dim=4)
-    params = list(frozen.parameters())
-    for p in params[: len(params) // 2]:  # a partly frozen population
-        p.requires_grad_(False)
-    frozen_before = [p.detach().clone() for p in params]
-    tr = sm.Trainer(g, alphas=[0.5, 1.0], policies=[start, frozen], learners=[0, 2],
+    start = [sm.AttentionPolicy(6, hidden=8, attn_dim=4) for _ in range(2)]
+    half = len(list(start[0].parameters())) // 2
+    for pol in start:  # partly frozen populations: the same parameters in each
+        for p in list(pol.parameters())[:half]:
+            p.requires_grad_(False)
+    before = [[p.detach().clone() for p in pol.parameters()] for pol in start]
+    tr = sm.Trainer(g, alphas=[0.5, 1.0], policies=start, learners=[0, 2],
                     num_updates=1, progress=False, **TINY)
     tr.train()
-    assert tr.policies[0] is start
-    assert any(not torch.equal(a, b) for a, b in zip(before, start.parameters()))
-    half = len(params) // 2
-    assert all(torch.equal(a, b) for a, b in zip(frozen_before[:half], params[:half]))
-    assert any(not torch.equal(a, b) for a, b in zip(frozen_before[half:], params[half:]))
+    for pol, was in zip(tr.policies, before):  # started from the given parameters
+        now = list(pol.parameters())
+        assert all(torch.equal(a, b) for a, b in zip(was[:half], now[:half]))
+        assert any(not torch.equal(a, b) for a, b in zip(was[half:], now[half:]))
+    params = list(start[1].parameters())
+    with pytest.raises(ValueError, match="frozen in some starting policies"):
+        sm.Trainer(g, alphas=[0.5, 1.0], policies=[sm.AttentionPolicy(6, hidden=8,
+                   attn_dim=4), start[1]], progress=False, **TINY)
     assert tr.learners.tolist() == [True, False, True, False, False, False]
     with pytest.raises(ValueError, match="one policy per population"):
         sm.Trainer(g, policies=[start, start], progress=False, **TINY)
@@ -241,7 +243,7 @@ def test_trainer_takes_starting_policies_and_learners():
     for p in params:
         p.requires_grad_(False)
     with pytest.raises(ValueError, match="no trainable parameters"):
-        sm.Trainer(g, policies=[frozen], progress=False, **TINY)
+        sm.Trainer(g, policies=[start[1]], progress=False, **TINY)
     with pytest.raises(ValueError, match="learners is empty"):
         sm.Trainer(g, learners=[], progress=False, **TINY)
 

@@ -8,9 +8,9 @@ import torch
 
 import socialmarl as sm
 from socialmarl.game.observation import Observation
-from socialmarl.learning.population import _PARAMS, StackedPolicy
+from socialmarl.learning.population import STACKED_PARAMETERS, StackedPolicy
 
-STACKED_NAME = {theirs: mine for mine, theirs in _PARAMS}
+STACKED_NAME = {theirs: mine for mine, theirs in STACKED_PARAMETERS}
 
 P, BP, T = 3, 2, 4
 

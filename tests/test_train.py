@@ -9,6 +9,8 @@ import pytest
 import torch
 
 import socialmarl as sm
+from socialmarl.learning.policy import EdgePlanning
+from socialmarl.learning.population import StackedPolicy
 from socialmarl.learning.trainer import TrainConfig, Trainer
 
 TIMING = ["sps", "seconds"]
@@ -123,33 +125,26 @@ def test_rollout_plans_reused_in_the_epochs_equal_fresh_plans(monkeypatch):
     g = sm.barabasi_albert_graph(12, 2, seed=1)
     cfg = small(alphas=[0.3, 1.0], episodes_per_rollout=2, num_updates=2, perc_start=0.5)
     built = []
-    orig = sm.AttentionPolicy.attention_plan
+    orig = EdgePlanning.attention_plan
 
     def counting(self, obs):
         built.append(obs.signal.shape[0])
         return orig(self, obs)
 
-    monkeypatch.setattr(sm.AttentionPolicy, "attention_plan", counting)
+    monkeypatch.setattr(EdgePlanning, "attention_plan", counting)
     reused = Trainer(g, cfg, progress=False)
     log_a = reused.train()
     assert set(built) == {cfg.num_envs}  # only the rollout's per-step plans
     built.clear()
 
-    class FreshPlans(sm.AttentionPolicy):  # ignores the plans it is given
-        def forward(self, obs, h, *, plan=None, **kw):
-            return super().forward(obs, h, **kw)
-
-        def forward_sequence(self, obs, steps, *, plan=None):
-            return super().forward_sequence(obs, steps)
-
-    own = []
-    for _, seed in cfg.populations:  # seeded as the trainer seeds each population
-        torch.manual_seed(seed)
-        own.append(FreshPlans(g.num_nodes, cfg.policy))
-    fresh = Trainer(g, cfg, policies=own, progress=False)
+    # the same run with plans rebuilt inside every pass of the stacked model
+    original = StackedPolicy.forward_sequence
+    monkeypatch.setattr(StackedPolicy, "forward_sequence",
+                        lambda self, obs, steps, plan=None: original(self, obs, steps))
+    fresh = Trainer(g, cfg, progress=False)
     log_b = fresh.train()
-    assert cfg.envs_per_alpha in built  # plans were built inside the populations' passes
+    assert set(built) - {cfg.num_envs}  # plans were built inside the minibatch passes
     cols = ["episode_return", "policy_loss", "value_loss", "approx_kl", "grad_norm"]
     pd.testing.assert_frame_equal(log_a[cols], log_b[cols], check_exact=True)
-    for pa, pb in zip(reused.policies.parameters(), fresh.policies.parameters()):
+    for pa, pb in zip(reused.model.parameters(), fresh.model.parameters()):
         assert torch.equal(pa, pb)

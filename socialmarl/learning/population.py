@@ -54,10 +54,10 @@ from .policy import (
     agent_id_bits,
 )
 
-__all__ = ["StackedPolicy"]
+__all__ = ["StackedPolicy", "STACKED_PARAMETERS"]
 
-#: (stacked parameter name, the AttentionPolicy parameter it stacks)
-_PARAMS = (
+#: (stacked parameter name, the AttentionPolicy parameter it stacks), in registration order
+STACKED_PARAMETERS = (
     ("code_embed", "code_embed.weight"), ("id_embed", "id_embed.weight"),
     ("query_w", "query.weight"), ("query_b", "query.bias"),
     ("key_w", "key.weight"), ("key_b", "key.bias"),
@@ -139,7 +139,7 @@ class StackedPolicy(EdgePlanning, nn.Module):
         self._scale = 1.0 / math.sqrt(first.config.attn_dim)
         self.register_buffer("id_bits", agent_id_bits(self.num_agents).to(
             first.fc1.weight.device), persistent=False)
-        for mine, theirs in _PARAMS:
+        for mine, theirs in STACKED_PARAMETERS:
             if not first.config.use_attention and theirs.split(".")[0] in ("query", "key"):
                 continue
             stacked = torch.stack([pol.get_parameter(theirs).detach() for pol in policies])
@@ -161,7 +161,7 @@ class StackedPolicy(EdgePlanning, nn.Module):
             raise IndexError(f"population {p} of {self.num_populations}")
         pol = AttentionPolicy(self.num_agents, self.config).to(self.fc1_w.device)
         with torch.no_grad():
-            for mine, theirs in _PARAMS:
+            for mine, theirs in STACKED_PARAMETERS:
                 if hasattr(self, mine):
                     pol.get_parameter(theirs).copy_(getattr(self, mine)[p])
         return pol

@@ -67,10 +67,14 @@ def ppo_losses(
     returns: torch.Tensor,
     clip: float,
     clip_value: bool = True,
+    *,
+    per: int | None = None,
 ) -> dict[str, torch.Tensor]:
     """Clipped surrogate policy loss and (clipped) value loss, averaged over all entries.
 
-    Returns ``policy``, ``value``, ``approx_kl`` and ``clipfrac`` (scalars).
+    Returns ``policy``, ``value``, ``approx_kl`` and ``clipfrac``: scalars, or with
+    ``per=d`` one value per index of dimension ``d`` (the mean over every other dimension;
+    the trainer's populations).
 
     Examples
     --------
@@ -80,18 +84,23 @@ def ppo_losses(
     >>> round(float(out["policy"]), 3), round(float(out["value"]), 3)
     (-1.0, 0.5)
     """
+    def mean(x: torch.Tensor) -> torch.Tensor:
+        if per is None:
+            return x.mean()
+        return x.movedim(per, 0).reshape(x.shape[per], -1).mean(1)
+
     log_ratio = new_logp - old_logp
     ratio = log_ratio.exp()
     pg1 = -advantages * ratio
     pg2 = -advantages * ratio.clamp(1.0 - clip, 1.0 + clip)
-    policy = torch.maximum(pg1, pg2).mean()
+    policy = mean(torch.maximum(pg1, pg2))
     if clip_value:
         v_clipped = old_value + (new_value - old_value).clamp(-clip, clip)
         v_loss = torch.maximum((new_value - returns) ** 2, (v_clipped - returns) ** 2)
-        value = 0.5 * v_loss.mean()
+        value = 0.5 * mean(v_loss)
     else:
-        value = 0.5 * ((new_value - returns) ** 2).mean()
+        value = 0.5 * mean((new_value - returns) ** 2)
     with torch.no_grad():
-        approx_kl = ((ratio - 1.0) - log_ratio).mean()
-        clipfrac = ((ratio - 1.0).abs() > clip).float().mean()
+        approx_kl = mean((ratio - 1.0) - log_ratio)
+        clipfrac = mean(((ratio - 1.0).abs() > clip).to(ratio.dtype))
     return {"policy": policy, "value": value, "approx_kl": approx_kl, "clipfrac": clipfrac}

@@ -49,9 +49,10 @@ __all__ = [
 
 #: The files a training run writes into its folder (``eval/`` is written by evaluation).
 RUN_FILES = ("config.json", "log.csv", "checkpoint.pt")
-#: Entries every checkpoint holds (``camp``, or ``q`` in old files, may be absent).
-CHECKPOINT_KEYS = ("config", "graph", "update", "policies", "optimizers", "game",
-                   "sample_gen", "perm_gen", "log")
+#: Entries every checkpoint holds (``camp``, or ``q`` in old files, may be absent; the
+#: optimiser's state, needed only to resume, is ``optimizer``, ``optimizers`` in old files).
+CHECKPOINT_KEYS = ("config", "graph", "update", "policies", "game", "sample_gen", "perm_gen",
+                   "log")
 
 
 class RunExistsError(FileExistsError):

@@ -54,6 +54,7 @@ from .checkpoint import CheckpointError, save_checkpoint
 from .config import TrainConfig
 from .curricula import schedule_values
 from .policy import AttentionPlan, AttentionPolicy
+from .population import STACKED_PARAMETERS, StackedPolicy
 from .ppo import compute_gae, ppo_losses
 from .rollout import rollout
 from .runs import RUN_FILES, RunExistsError, refuse_existing_run
@@ -72,16 +73,21 @@ class TrainingDivergedError(FloatingPointError):
     """A loss, gradient or weight became NaN or infinite: training stops."""
 
 
-def _slice_obs(obs: Observation, sl: slice) -> Observation:
-    return Observation(
-        signal=obs.signal[sl],
-        own_output=obs.own_output[sl],
-        edge_active=None if obs.edge_active is None else obs.edge_active[sl],
-        t=obs.t[sl],
-        flips=obs.flips[sl],
-        edge_index=obs.edge_index,
-        in_agent_frame=obs.in_agent_frame,
-    )
+def _stacked_requires_grad(policies: Sequence[AttentionPolicy]) -> list[bool]:
+    """Which stacked parameters train: the same parameters must be frozen in every policy."""
+    flags = []
+    for _, name in STACKED_PARAMETERS:
+        try:
+            seen = {p.get_parameter(name).requires_grad for p in policies}
+        except AttributeError:  # query / key of the no-attention ablation
+            continue
+        if len(seen) > 1:
+            raise ValueError(
+                f"{name} is frozen in some starting policies and not in others; populations "
+                "trained as one model freeze the same parameters"
+            )
+        flags.append(seen.pop())
+    return flags
 
 
 def _learner_mask(learners: Any, n: int) -> torch.Tensor | None:
@@ -192,11 +198,11 @@ class Trainer:
         self.graph = self.game.graph  # without self loops, as played
         self.camp = self.game.camp  # on the graph as played
         n = self.graph.num_nodes
-        self.policies = nn.ModuleList(self._starting_policies(policies, n))
-        self.optimizers = [
-            torch.optim.Adam([w for w in p.parameters() if w.requires_grad], lr=cfg.lr, eps=1e-5)
-            for p in self.policies
-        ]
+        #: the one module that plays every population's environments: a StackedPolicy
+        #: (parameters with a leading population axis), or one given policy for one population
+        self.model = self._build_model(policies, n)
+        self._stacked = isinstance(self.model, StackedPolicy)
+        self.optimizer = torch.optim.Adam(self._trainable(), lr=cfg.lr, eps=1e-5)
         self.sample_gens = [torch.Generator(device=self.device).manual_seed(s + 1)
                             for s in seeds]
         self.perm_gens = [torch.Generator().manual_seed(s + 2) for s in seeds]
@@ -212,15 +218,17 @@ class Trainer:
             for p in range(len(self.populations))
         ]
 
-    def _starting_policies(self, policies: Sequence[nn.Module] | None, n: int) -> list:
+    def _build_model(self, policies: Sequence[nn.Module] | None, n: int) -> nn.Module:
+        """One StackedPolicy of every population (each initialised from its own seed), or
+        the single given policy of a one-population run."""
         cfg = self.config
         pops = cfg.populations
         if policies is None:
             fresh = []
             for _, seed in pops:  # each population's parameters from its own seed
                 torch.manual_seed(seed)
-                fresh.append(AttentionPolicy(n, cfg.policy).to(self.device))
-            return fresh
+                fresh.append(AttentionPolicy(n, cfg.policy))
+            return StackedPolicy.from_policies(fresh).to(self.device)
         policies = list(policies)
         if len(policies) != len(pops):
             raise ValueError(
@@ -243,33 +251,43 @@ class Trainer:
                     f"a policy has {n_act} actions but the game has allow_wait="
                     f"{cfg.game.allow_wait}; set allow_wait={n_act == 3}"
                 )
-        return [p.to(self.device) for p in policies]
+        if len(policies) == 1 and not isinstance(policies[0], AttentionPolicy):
+            return policies[0].to(self.device)  # any policy module plays one population
+        if not all(isinstance(p, AttentionPolicy) for p in policies):
+            raise ValueError(
+                "several populations train as one stacked model, so each starting policy "
+                "must be an AttentionPolicy; a custom policy module trains one population"
+            )
+        model = StackedPolicy.from_policies([p.to(self.device) for p in policies])
+        for (mine, theirs) in zip(model.parameters(), _stacked_requires_grad(policies)):
+            mine.requires_grad_(theirs)
+        return model
 
-    # ------------------------------------------------------------------ helpers
-    def _forward(self, obs: Observation, h: torch.Tensor, plan: AttentionPlan):
-        """Run each population's policy on its environments (a list, one per population)."""
-        if len(self.policies) == 1:
-            return [self.policies[0](obs, h, plan=plan)]
-        return [pol(_slice_obs(obs, sl), h[sl], plan=plan.map(lambda x, s=sl: x[s]))
-                for pol, sl in zip(self.policies, self.slices)]
+    def _trainable(self) -> list[torch.Tensor]:
+        return [w for w in self.model.parameters() if w.requires_grad]
+
+    @property
+    def policies(self) -> list[nn.Module]:
+        """Each population's policy, in ``populations`` order (copies for a stacked run)."""
+        if not self._stacked:
+            return [self.model]
+        return [self.model.population(p) for p in range(self.model.num_populations)]
+
+    def _by_population(self, w: torch.Tensor) -> torch.Tensor:
+        """A parameter (or its gradient) as ``(P, -1)``: one row per population."""
+        return w.reshape(len(self.populations) if self._stacked else 1, -1)
 
     def _act(self, plans: list[AttentionPlan]):
-        """The rollout's policy function: every population on its environments, one output.
+        """The rollout's policy function: the model on every environment, one pass.
 
         The attention's index tensors of every step are built once and kept in ``plans``:
         the PPO epochs reuse them (they depend on the observations only).
         """
 
         def act(own: Observation, h: torch.Tensor):
-            plan = self.policies[0].attention_plan(own)
+            plan = self.model.attention_plan(own)
             plans.append(plan)
-            outs = self._forward(own, h, plan)
-            if len(outs) == 1:
-                return outs[0]
-            return type(outs[0])(**{
-                f.name: torch.cat([getattr(o, f.name) for o in outs])
-                for f in dataclasses.fields(outs[0])
-            })
+            return self.model(own, h, plan=plan)
 
         return act
 
@@ -291,9 +309,8 @@ class Trainer:
         progress = self.update / cfg.num_updates
         sched = self._apply_curricula(progress)
         lr_now = cfg.lr * (1.0 - progress) if cfg.anneal_lr else cfg.lr
-        for opt in self.optimizers:
-            for group in opt.param_groups:
-                group["lr"] = lr_now
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr_now
 
         # ---- 2. rollout: whole episodes, no host sync
         steps = cfg.episode_length * cfg.episodes_per_rollout
@@ -302,7 +319,7 @@ class Trainer:
         plans: list[AttentionPlan] = []
         played = rollout(
             game, self._act(plans), steps,
-            hidden=torch.zeros(b, n, cfg.policy.hidden, device=dev), generator=self.sample_gens,
+            hidden=self.model.initial_state(b, dev), generator=self.sample_gens,
             obs=self.obs, record=("signal", "own_output", "flips", "edge_active", "actions",
                                   "logp", "value", "reward", "done", "truth", "accuracy",
                                   "agreement", "entropy"),
@@ -320,11 +337,8 @@ class Trainer:
             cfg.gamma, cfg.gae_lambda,
         )
 
-        # ---- 4. PPO epochs over minibatches of whole environments, per population
-        rows = []
-        for p, sl in enumerate(self.slices):
-            stats = self._update_population(p, sl, data, edge_active, adv, ret)
-            rows.append(stats)
+        # ---- 4. PPO epochs over minibatches of whole environments, all populations at once
+        rows = self._update_populations(data, edge_active, adv, ret)
 
         # ---- 5. log
         elapsed = time.perf_counter() - start
@@ -366,10 +380,8 @@ class Trainer:
 
         One host sync per update (the log's numbers are synced already).
         """
-        finite = torch.stack([
-            torch.isfinite(torch.cat([w.detach().reshape(-1) for w in pol.parameters()])).all()
-            for pol in self.policies
-        ]).tolist()
+        finite = torch.cat([self._by_population(w.detach()) for w in self.model.parameters()],
+                           1).isfinite().all(1).tolist()
         for row, weights_ok in zip(rows, finite):
             bad = {k: row[k] for k in _MUST_BE_FINITE
                    if k in row and not math.isfinite(row[k])}
@@ -421,78 +433,97 @@ class Trainer:
             self._log_header = list(rows[0])
         runs.append_log(self.out_dir, rows, self._log_header, with_header=first)
 
-    def _update_population(self, p, sl, data, edge_active, adv_all, ret_all) -> dict[str, Any]:
-        cfg = self.config
-        policy, opt = self.policies[p], self.optimizers[p]
-        envs = torch.arange(sl.start, sl.stop)
-        mb_size = len(envs) // cfg.num_minibatches
-        t_len, k = cfg.episode_length, cfg.episodes_per_rollout
-        sums: dict[str, torch.Tensor] = {}
-        count = 0
-        # The population's observations, stacked time-major once, and the attention's
-        # index tensors built once for all epochs; a minibatch takes its environments.
-        envs_dev = envs.to(self.device)
-        full = self._stack_steps(data, edge_active, envs_dev)
-        plan = data["plan"].map(lambda x: self._seq(x, envs_dev))
-        nb = len(envs)
+    def _update_populations(self, data, edge_active, adv_all, ret_all) -> list[dict[str, Any]]:
+        """PPO epochs for every population at once; one log-stats dict per population.
 
-        def take(x: torch.Tensor, local: torch.Tensor) -> torch.Tensor:  # (T k B, ...)
-            x = x.view(t_len * k, nb, *x.shape[1:]).index_select(1, local)
+        A minibatch takes the same number of whole environments of every population, each
+        population choosing its own with its own generator; the loss is the sum of the
+        populations' losses (each a mean over its own entries, advantages normalised within
+        the population), so each population's parameters get exactly the gradient of its
+        own loss, and its gradient norm is clipped on its own. Adam works element by
+        element, so one step for all equals a step per population.
+        """
+        cfg = self.config
+        num_p, e = len(self.populations), cfg.envs_per_alpha
+        mb = e // cfg.num_minibatches
+        t_len, k = cfg.episode_length, cfg.episodes_per_rollout
+        b = num_p * e
+        envs = torch.arange(b, device=self.device)
+        full = self._stack_steps(data, edge_active, envs)
+        plan = data["plan"].map(lambda x: self._seq(x, envs))
+        offsets = torch.arange(num_p)[:, None] * e
+        sums = torch.zeros(7, num_p, device=self.device)
+        count = 0
+
+        def take(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:  # (T k B, ...)
+            x = x.view(t_len * k, b, *x.shape[1:]).index_select(1, idx)
             return x.view(-1, *x.shape[2:])
 
+        def per_pop(x: torch.Tensor) -> torch.Tensor:  # (kT, P mb, N, ...) -> (P, kT, mb, ...)
+            return x.view(x.shape[0], num_p, mb, *x.shape[2:]).transpose(0, 1)
+
         for _epoch in range(cfg.update_epochs):
-            perm = envs[torch.randperm(len(envs), generator=self.perm_gens[p])]
+            perms = torch.stack([torch.randperm(e, generator=g) for g in self.perm_gens])
             for m in range(cfg.num_minibatches):
-                idx = perm[m * mb_size : (m + 1) * mb_size].to(self.device)
-                local = idx - sl.start
+                idx = (perms[:, m * mb: (m + 1) * mb] + offsets).reshape(-1).to(self.device)
                 obs = Observation(
-                    signal=take(full.signal, local),
-                    own_output=take(full.own_output, local),
+                    signal=take(full.signal, idx), own_output=take(full.own_output, idx),
                     edge_active=None if full.edge_active is None
-                    else take(full.edge_active, local),
-                    t=full.t[: t_len * k * len(idx)],
-                    flips=take(full.flips, local),
-                    edge_index=full.edge_index,
-                    in_agent_frame=True,
+                    else take(full.edge_active, idx),
+                    t=full.t[: t_len * k * len(idx)], flips=take(full.flips, idx),
+                    edge_index=full.edge_index, in_agent_frame=True,
                 )
-                out = policy.forward_sequence(
-                    obs, t_len, plan=plan.map(lambda x, loc=local: take(x, loc))
-                )
-                logits = self._unstack(out.logits, k)
-                values = self._unstack(out.value, k)
-                beliefs = self._unstack(out.belief, k)
+                out = self.model.forward_sequence(
+                    obs, t_len, plan=plan.map(lambda x, i=idx: take(x, i)))
                 mask = self.learners
 
-                def pick(x: torch.Tensor, mask=mask) -> torch.Tensor:  # (T, b, N, ...)
-                    return x if mask is None else x[:, :, mask]
+                def pick(x: torch.Tensor, mask=mask) -> torch.Tensor:  # (kT, P mb, N, ...)
+                    x = per_pop(x)
+                    return x if mask is None else x[:, :, :, mask]
 
-                logp_all = pick(torch.log_softmax(logits, -1))
+                logp_all = pick(torch.log_softmax(self._unstack(out.logits, k), -1))
                 actions = pick(data["actions"][:, idx])
                 new_logp = logp_all.gather(-1, actions[..., None])[..., 0]
-                entropy = -(logp_all.exp() * logp_all).sum(-1).mean()
+                entropy = -(logp_all.exp() * logp_all).sum(-1).reshape(num_p, -1).mean(1)
                 adv = pick(adv_all[:, idx])
-                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+                flat = adv.reshape(num_p, -1)
+                adv = ((flat - flat.mean(1, keepdim=True))
+                       / (flat.std(1, keepdim=True) + 1e-8)).view_as(adv)
                 losses = ppo_losses(
-                    new_logp, pick(data["logp"][:, idx]), adv, pick(values),
-                    pick(data["value"][:, idx]), pick(ret_all[:, idx]), cfg.clip_coef,
-                    cfg.clip_value,
+                    new_logp, pick(data["logp"][:, idx]), adv,
+                    pick(self._unstack(out.value, k)), pick(data["value"][:, idx]),
+                    pick(ret_all[:, idx]), cfg.clip_coef, cfg.clip_value, per=0,
                 )
-                err = pick(beliefs) - pick(data["truth"][:, idx]).float()
-                belief_loss = (err**2).mean()
+                err = (pick(self._unstack(out.belief, k))
+                       - pick(data["truth"][:, idx]).to(out.belief.dtype))
+                belief_loss = (err**2).reshape(num_p, -1).mean(1)
                 loss = (losses["policy"] + cfg.vf_coef * losses["value"]
-                        - cfg.ent_coef * entropy + cfg.belief_coef * belief_loss)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                grad_norm = nn.utils.clip_grad_norm_(
-                    [w for w in policy.parameters() if w.requires_grad], cfg.max_grad_norm)
-                opt.step()
-                for name, v in (("policy_loss", losses["policy"]),
-                                ("value_loss", losses["value"]), ("entropy_loss", entropy),
-                                ("belief_loss", belief_loss), ("approx_kl", losses["approx_kl"]),
-                                ("clipfrac", losses["clipfrac"]), ("grad_norm", grad_norm)):
-                    sums[name] = sums.get(name, 0.0) + v.detach()
+                        - cfg.ent_coef * entropy + cfg.belief_coef * belief_loss)  # (P,)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.sum().backward()
+                grad_norm = self._clip_per_population(cfg.max_grad_norm)
+                self.optimizer.step()
+                sums += torch.stack([losses["policy"], losses["value"], entropy, belief_loss,
+                                     losses["approx_kl"], losses["clipfrac"],
+                                     grad_norm]).detach().to(sums.dtype)
                 count += 1
-        return {k: float(v) / count for k, v in sums.items()}
+        names = ("policy_loss", "value_loss", "entropy_loss", "belief_loss", "approx_kl",
+                 "clipfrac", "grad_norm")
+        means = (sums / count).tolist()
+        return [{name: means[i][p] for i, name in enumerate(names)} for p in range(num_p)]
+
+    def _clip_per_population(self, max_norm: float) -> torch.Tensor:
+        """Clip each population's gradient to ``max_norm`` on its own; returns the norms (P,).
+
+        The same rule as ``torch.nn.utils.clip_grad_norm_`` for each population alone.
+        """
+        grads = [w.grad for w in self._trainable() if w.grad is not None]
+        norms = torch.cat([self._by_population(g).pow(2).sum(1, keepdim=True)
+                           for g in grads], 1).sum(1).sqrt()  # (P,)
+        coef = (max_norm / (norms + 1e-6)).clamp(max=1.0)
+        for g in grads:
+            self._by_population(g).mul_(coef[:, None].to(g.dtype))
+        return norms
 
     def _stack_steps(self, data, edge_active, idx) -> Observation:
         """The rollout's observations of environments ``idx`` as one time-major batch.
@@ -592,7 +623,7 @@ class Trainer:
             "camp": None if self.camp is None else self.camp.to_dict(),
             "update": self.update,
             "policies": [p.state_dict() for p in self.policies],
-            "optimizers": [o.state_dict() for o in self.optimizers],
+            "optimizer": self.optimizer.state_dict(),
             "game": self.game.state_dict(),
             "sample_gen": [g.get_state() for g in self.sample_gens],
             "perm_gen": [g.get_state() for g in self.perm_gens],
@@ -643,7 +674,8 @@ class Trainer:
         Raises ``ValueError`` (naming ``source``) when the number of populations, a
         parameter's shape or the game state does not match, or a weight is not finite.
         """
-        runs.restore_policies(self.policies, sd["policies"], self.populations, source)
+        restored = self.policies
+        runs.restore_policies(restored, sd["policies"], self.populations, source)
         for key in ("sample_gen", "perm_gen"):
             if not isinstance(sd[key], (list, tuple)) or len(sd[key]) != len(self.populations):
                 raise CheckpointError(
@@ -652,15 +684,18 @@ class Trainer:
                     "version before per-population streams cannot be resumed exactly: "
                     "evaluate it (sm.load_run), or train it again"
                 )
-        optimizers = sd["optimizers"]
-        if not isinstance(optimizers, (list, tuple)) or len(optimizers) != len(self.optimizers):
+        if "optimizer" not in sd:
             raise CheckpointError(
-                f"{source}: holds optimiser states that do not match its {len(self.policies)} "
-                "policies; the file is incomplete or belongs to another run"
+                f"{source}: written before populations were one model (no 'optimizer'); it "
+                "cannot be resumed exactly: evaluate it (sm.load_run), or train it again"
             )
         try:
-            for opt, osd in zip(self.optimizers, sd["optimizers"]):
-                opt.load_state_dict(osd)
+            if self._stacked:
+                with torch.no_grad():
+                    fresh = StackedPolicy.from_policies(restored)
+                    for mine, theirs in zip(self.model.parameters(), fresh.parameters()):
+                        mine.copy_(theirs)
+            self.optimizer.load_state_dict(sd["optimizer"])
             same_device = self.device.type == "cpu"
             self.game.load_state_dict(sd["game"], generator=same_device)
             if same_device:
