@@ -2,9 +2,9 @@
 
 Times the training pass of a PPO minibatch (forward over whole episodes, backward) for
 ``P`` populations of ``Bp`` environments each, one stacked model against ``P`` separate
-modules called one after another (today's trainer), and prints agent-steps per second and
-their ratio. The trainer itself does not use StackedPolicy yet (issue #14); this measures
-the model's part.
+modules called one after another (the trainer before #14), and prints agent-steps per
+second and their ratio. This measures the model's part; bench_populations_train.py times
+whole training updates of the trainer, which runs every population through StackedPolicy.
 
     python benchmarks/bench_populations.py                 # N = 100 and 1000, P = 1, 4, 11
     python benchmarks/bench_populations.py --agents 100 --populations 1 11 22
