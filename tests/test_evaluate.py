@@ -149,3 +149,19 @@ def test_dynamic_camp_records_active_edges_and_edge_metrics_use_them():
     # a static graph records no mask
     static = sm.evaluate(policy, g, episodes=2, episode_length=3, allow_wait=False, seed=4)
     assert static.edge_active is None
+
+
+def test_evaluate_run_on_a_network_plays_its_camp_process(tmp_path):
+    # a run trained on the camp's graph as a static network, evaluated on the camp as a
+    # Network (what load_network and `socialmarl evaluate --graph camp_sample` give): the
+    # camp process comes with it; on the bare Graph every edge stays live
+    net = sm.load_network("camp_sample")
+    sm.train(net.graph, sm.TrainConfig(alphas=[1.0], envs_per_alpha=2, num_updates=1,
+                                       num_minibatches=1, episode_length=4),
+             out_dir=tmp_path / "run", progress=False)
+    dynamic = sm.evaluate_run(tmp_path / "run", graph=net, episodes=3)[1.0]
+    static = sm.evaluate_run(tmp_path / "run", graph=net.graph, episodes=3)[1.0]
+    assert static.edge_active is None
+    active = np.asarray(dynamic.edge_active)
+    assert active.shape == (3, 4, net.graph.num_edges)
+    assert 0 < active.mean() < 0.5  # camp pairs meet a small share of the time (mean q 0.07)

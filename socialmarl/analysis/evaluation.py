@@ -39,6 +39,7 @@ from ..learning.rollout import rollout
 from ..learning.runs import load_run
 from ..networks.dynamic import CampProcess
 from ..networks.graph import Graph
+from ..networks.network import Network
 
 __all__ = ["EvalRecord", "evaluate", "evaluate_run"]
 
@@ -376,7 +377,7 @@ def evaluate(
 def evaluate_run(
     run: str | os.PathLike,
     *,
-    graph: Graph | None = None,
+    graph: Graph | Network | None = None,
     episodes: int = 64,
     other_play: bool = True,
     out_dir: str | os.PathLike | None = None,
@@ -395,8 +396,10 @@ def evaluate_run(
     ----------
     run : path
         A run folder (with ``checkpoint.pt``) or a checkpoint file.
-    graph : Graph, optional
-        Evaluate on another graph of the same size (default: the training graph).
+    graph : Graph or Network, optional
+        Evaluate on another graph of the same size (default: the training graph). A
+        :class:`~socialmarl.networks.network.Network` (what ``load_network`` returns) brings
+        its camp process with it; a bare ``Graph`` is played as a static network.
     out_dir : path, optional
         Write each record to ``out_dir/alpha_<alpha>/`` and a ``summary.csv``.
     camp_rate : float, optional
@@ -414,8 +417,11 @@ def evaluate_run(
     """
     loaded = load_run(run, device=device)
     out = None if out_dir is None else check_writable_dir(out_dir, "evaluation folder")
-    g = loaded.graph if graph is None else graph
-    camp = loaded.camp if graph is None else None
+    if isinstance(graph, Network):
+        g, camp = graph.graph, graph.camp
+    else:
+        g = loaded.graph if graph is None else graph
+        camp = loaded.camp if graph is None else None
     if camp_rate is not None:
         camp = CampProcess.from_graph(g, camp_rate) if camp is None else CampProcess(
             camp.q, camp_rate)

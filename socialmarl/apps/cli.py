@@ -244,7 +244,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from ..analysis.evaluation import evaluate_run
 
     out = Path(args.out) if args.out else Path(args.run) / "eval"
-    graph = resolve_graph(args.graph, data_dir=args.data_dir) if args.graph else None
+    # a Network: a dynamic data set (bayaka, camp_sample) keeps its camp process
+    graph = load_network(args.graph, data_dir=args.data_dir) if args.graph else None
     rules = _config_overrides(args, GameConfig)
     rules.pop("other_play", None)  # --other-play is evaluate's own option
     records = evaluate_run(args.run, graph=graph, episodes=args.episodes,
