@@ -109,7 +109,8 @@ def main() -> None:
           f"best of {a.rounds} rounds x {a.updates} updates"
           + ("" if a.default_allocator else ", retain_freed_memory on"))
     head = ["N", "P"] + [f"{k} agent-steps/s" for k in sources]
-    head += (["stacked / loop"] if "loop" in sources else []) + ["stacked MB per population"]
+    head += (["stacked / loop"] if "loop" in sources else [])
+    head += [f"{k} MB per population" for k in sources]
     print(" | ".join(head))
     for n in a.agents:
         for p in a.populations:
@@ -125,7 +126,7 @@ def main() -> None:
             row = [str(n), str(p)] + [f"{best[k]['sps']:.3g}" for k in sources]
             if "loop" in sources:
                 row.append(f"{best['stacked']['sps'] / best['loop']['sps']:.2f}x")
-            row.append(f"{best['stacked']['mem'] / p / 2**20:.0f}")
+            row += [f"{best[k]['mem'] / p / 2**20:.0f}" for k in sources]
             print(" | ".join(row), flush=True)
 
 

@@ -2,9 +2,10 @@
 
 Run by ``benchmarks/device_check.sh`` (which first runs the CUDA tests). Prints one table:
 the game alone, the trainer at N = 1000 with P = 1 and P = 11 alphas for a few updates
-(today's trainer: one module per population), the stacked model's training pass for
-P = 11 (``StackedPolicy``), and the ``paper`` preset's estimated time from the measured
-trainer rate.
+(every population in one ``StackedPolicy``) and its peak GPU memory per population, the
+model's training pass for P = 11 stacked against a loop over ``AttentionPolicy`` modules
+(what the trainer did before #14), and the ``paper`` preset's estimated time from the
+measured trainer rate.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def game_rate(n: int, b: int, steps: int = 50) -> float:
 
 
 def trainer_rate(n: int, alphas: list[float], envs: int, updates: int) -> float:
+    torch.cuda.reset_peak_memory_stats()
     g = sm.barabasi_albert_graph(n, 7, seed=0)
     tr = sm.Trainer(g, alphas=alphas, envs_per_alpha=envs, num_updates=updates + 1,
                     device="cuda", progress=False)
@@ -63,6 +65,8 @@ def main() -> None:
     alphas = [i / 10 for i in range(11)]
     eleven = trainer_rate(1000, alphas, 32, args.updates)
     rows.append(("trainer, N=1000, P=11, 32 envs each (agent-steps/s)", f"{eleven:.3g}"))
+    rows.append(("trainer, N=1000, P=11: peak GPU memory per population (MB)",
+                 f"{torch.cuda.max_memory_allocated() / 11 / 2**20:.0f}"))
     from bench_populations import bench  # the stacked model's training pass
 
     r = bench(1000, 11, 32, 20, "cuda", 3)
