@@ -570,3 +570,26 @@ def test_bluesky_dump_file_for_folder_says_pass_the_folder(tmp_path):
     with pytest.raises(ValueError, match=r"followers\.csv\.gz.* is a file; pass the folder "
                                          r"that holds followers\.csv\.gz"):
         load_bluesky_dump(p)
+
+
+def test_permission_denied_names_the_file_and_the_fix(tmp_path, monkeypatch):
+    # root reads any file, so the refusal is simulated where the loader opens the file
+    import builtins
+
+    from socialmarl.common.reading import UnreadablePermissionError
+
+    path = tmp_path / "edges.txt"
+    path.write_text("0 1\n1 2\n")
+    real_open = builtins.open
+
+    def guarded(file, *args, **kwargs):
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", guarded)
+    with pytest.raises(UnreadablePermissionError) as info:
+        load_edgelist(path)
+    msg = str(info.value)
+    assert str(path) in msg and "permission denied" in msg and "chmod u+r" in msg
+    assert isinstance(info.value, PermissionError) and isinstance(info.value, ValueError)

@@ -47,6 +47,7 @@ import pandas as pd
 __all__ = [
     "UnreadableFileError",
     "NotAFileError",
+    "UnreadablePermissionError",
     "NotAFolderError",
     "existing_file",
     "existing_folder",
@@ -78,6 +79,10 @@ class UnreadableFileError(ValueError):
 
 class NotAFileError(ValueError, IsADirectoryError):
     """A folder was given where a file belongs (a ``ValueError`` and an ``IsADirectoryError``)."""
+
+
+class UnreadablePermissionError(UnreadableFileError, PermissionError):
+    """A file this user may not read (an :class:`UnreadableFileError` and a ``PermissionError``)."""
 
 
 class NotAFolderError(ValueError, NotADirectoryError):
@@ -261,9 +266,9 @@ def file_errors(path: str | os.PathLike) -> Iterator[None]:
     ``zlib.error`` become "a truncated or corrupted gzip file" (or "not gzip-compressed
     although its name ends in .gz"); ``csv.Error`` and pandas' ``ParserError`` /
     ``EmptyDataError`` become malformed-CSV messages; ``IsADirectoryError`` becomes
-    :class:`NotAFileError`. Every message starts with ``path`` and ends with the fix, and
-    the original exception is chained. Other exceptions pass unchanged, and nothing is done
-    while the block succeeds.
+    :class:`NotAFileError` and ``PermissionError`` :class:`UnreadablePermissionError`.
+    Every message starts with ``path`` and ends with the fix, and the original exception is
+    chained. Other exceptions pass unchanged, and nothing is done while the block succeeds.
 
     Parameters
     ----------
@@ -306,6 +311,11 @@ def file_errors(path: str | os.PathLike) -> Iterator[None]:
         ) from exc
     except IsADirectoryError as exc:
         raise NotAFileError(f"{p} is a folder; pass the file inside it") from exc
+    except PermissionError as exc:
+        raise UnreadablePermissionError(
+            f"{p}: permission denied, this user may not read it; give read access "
+            f"(chmod u+r '{p}', or ask its owner) or copy it somewhere readable"
+        ) from exc
 
 
 @contextmanager
