@@ -75,6 +75,9 @@ _PARTS: dict[str, tuple[str, ...]] = {
     # applications (socialmarl.apps)
     ".apps.widgets": ("explore_game", "game_explorer"),
     ".apps.reproduce": ("reproduce",),
+    # the game for other libraries (socialmarl.adapters; each needs its optional extra)
+    ".adapters.torchrl_env": ("ConsensusTorchRLEnv",),
+    ".adapters.pettingzoo_env": ("ConsensusParallelEnv",),
     # classic rules (socialmarl.rules)
     ".rules": ("RULES", "Voter", "QVoter", "MajorityRule", "Sznajd", "DeGroot",
                "FriedkinJohnsen", "Deffuant", "HegselmannKrause", "TruthSeeking", "make_rule",
@@ -88,7 +91,7 @@ _ALIASES: dict[str, tuple[str, str]] = {"simulate_rule": (".rules", "simulate")}
 # sub-packages and modules reachable as attributes (``sm.metrics``, ``sm.plots`` ...)
 _SUBMODULES: dict[str, str] = {
     "common": ".common", "networks": ".networks", "game": ".game", "rules": ".rules",
-    "learning": ".learning", "analysis": ".analysis", "apps": ".apps",
+    "learning": ".learning", "analysis": ".analysis", "apps": ".apps", "adapters": ".adapters",
     "metrics": ".analysis.metrics", "plots": ".analysis.plots",
     "importance": ".analysis.importance", "widgets": ".apps.widgets",
 }

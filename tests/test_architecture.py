@@ -24,10 +24,11 @@ Import edges (one convention for every check here):
   edges; only import statements are.
 * A module's edge to itself is ignored; an import of a name outside the package is ignored.
 
-Layers, low to high: common < networks < game < rules, learning < analysis < apps. A module
-may import its own sub-package and any lower layer; ``rules`` and ``learning`` are siblings
-and may not import each other. The package root (``socialmarl/__init__.py``,
-``socialmarl/__main__.py``) is exempt and no sub-package may import it.
+Layers, low to high: common < networks < game < rules, learning < analysis, adapters < apps.
+A module may import its own sub-package and any lower layer; ``rules`` and ``learning`` are
+siblings and may not import each other, nor may ``analysis`` and ``adapters``. The package
+root (``socialmarl/__init__.py``, ``socialmarl/__main__.py``) is exempt and no sub-package
+may import it.
 
 Each checker is also run on small synthetic packages written to ``tmp_path`` (the
 ``test_checker_*`` tests) to prove it fails when it should.
@@ -57,6 +58,7 @@ LAYERS: dict[str, int] = {
     "rules": 3,
     "learning": 3,
     "analysis": 4,
+    "adapters": 4,
     "apps": 5,
 }
 
@@ -553,12 +555,12 @@ def test_checker_flags_a_subpackage_without_a_layer(tmp_path):
     package = write_package(tmp_path, {
         "__init__.py": "",
         "common/__init__.py": "",
-        "adapters/__init__.py": "",
-        "adapters/torchrl.py": "from ..common import checks\n",
+        "sweeps/__init__.py": "",
+        "sweeps/grid.py": "from ..common import checks\n",
         "common/checks.py": "",
     })
     violations = _violations(package)
-    assert violations and all("'adapters' has no layer" in v for v in violations), violations
+    assert violations and all("'sweeps' has no layer" in v for v in violations), violations
 
 
 def test_checker_finds_stray_root_entries(tmp_path):
