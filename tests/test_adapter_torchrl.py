@@ -52,7 +52,7 @@ def _env(kind: str, **kw) -> ConsensusTorchRLEnv:
 
 
 def _expected_features(obs: Observation, episode_length: int) -> torch.Tensor:
-    """The 9 features recomputed from the game's observation through its dense view."""
+    """The 10 features recomputed from the game's observation through its dense view."""
     own = obs.to_agent_frame()
     dense = own.dense()  # [b, i, j]: what i sees of j (NO_EDGE without an active edge)
     n = own.num_agents
@@ -64,6 +64,7 @@ def _expected_features(obs: Observation, episode_length: int) -> torch.Tensor:
     for code in (0, 1, WAIT, NO_EDGE):
         seen = ((dense == code) & adj[None]).sum(-1).to(torch.float32)
         cols.append((seen / deg)[..., None])
+    cols.append(adj.sum(1).to(torch.float32)[None, :, None].expand(own.signal.shape[0], n, 1))
     cols.append((own.t.to(torch.float32) / episode_length)[:, None, None].expand(-1, n, 1))
     return torch.cat(cols, -1)
 

@@ -16,7 +16,8 @@ Conventions
   unique non-empty strings. :meth:`ConsensusParallelEnv.agent_index` maps a name back to the
   node id.
 * **Observation** (fixed size, whatever an agent's degree): a flat ``float32`` vector of
-  :data:`OBS_SIZE` = 10 entries, named in order by :data:`OBS_FIELDS`:
+  :data:`OBS_SIZE` = 10 entries, named in order by :data:`OBS_FIELDS`, the vector the
+  TorchRL adapter gives too (:mod:`socialmarl.adapters.features`, its one definition):
 
   ====  ============  ============================================================
   0     signal        the private signal (``Psi + sigma * eps``; 0.5 without one)
@@ -98,10 +99,11 @@ import numpy as np
 import torch
 
 from ..game.game import ConsensusGame, GameConfig
-from ..game.observation import NUM_CODES, WAIT, Observation, to_env_actions
+from ..game.observation import Observation, to_env_actions
 from ..networks.dynamic import CampProcess
 from ..networks.graph import Graph
 from ..networks.network import Network
+from .features import FEATURES, agent_features
 
 try:  # the optional extra; the class below stands without it and says what to install
     import gymnasium
@@ -122,11 +124,9 @@ __all__ = [
     "INSTALL_HINT",
 ]
 
-#: Names of the entries of an agent's observation vector, in order.
-OBS_FIELDS: tuple[str, ...] = (
-    "signal", "own_0", "own_1", "own_wait", "nbr_0", "nbr_1", "nbr_wait", "nbr_unseen",
-    "in_degree", "time",
-)
+#: Names of the entries of an agent's observation vector, in order (one definition:
+#: :mod:`socialmarl.adapters.features`).
+OBS_FIELDS: tuple[str, ...] = FEATURES
 #: Length of an agent's observation vector.
 OBS_SIZE = len(OBS_FIELDS)
 #: What to run when PettingZoo or Gymnasium is missing.
@@ -180,21 +180,7 @@ def observation_vectors(obs: Observation, episode_length: int) -> torch.Tensor:
     >>> v.shape, v[0, 0, 1:].tolist()   # step 0: own output wait, both neighbours wait
     (torch.Size([1, 4, 10]), [0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 2.0, 0.0])
     """
-    b, n = obs.signal.shape
-    dev = obs.signal.device
-    own = torch.nn.functional.one_hot(obs.own_output, WAIT + 1).float()
-    dst = obs.edge_index[1]
-    codes = obs.edge_codes  # (B, E): 0, 1, wait or NO_EDGE (the last code), in its frame
-    counts = torch.zeros(b, n, NUM_CODES, device=dev)
-    counts.index_add_(1, dst, torch.nn.functional.one_hot(codes, NUM_CODES).float())
-    degree = torch.zeros(n, device=dev).index_add_(
-        0, dst, torch.ones(dst.shape[0], device=dev))
-    shares = counts / degree.clamp_min(1.0)[None, :, None]
-    time = (obs.t.float() / float(episode_length))[:, None, None].expand(b, n, 1)
-    return torch.cat([
-        obs.signal.float()[..., None], own, shares,
-        degree[None, :, None].expand(b, n, 1), time,
-    ], dim=-1)
+    return agent_features(obs, episode_length)
 
 
 def _attr_names(graph: Graph, attr: str) -> list[str] | None:

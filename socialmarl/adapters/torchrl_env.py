@@ -11,16 +11,14 @@ Conventions chosen (TorchRL's multi-agent layout, as in its VMAS and PettingZoo 
 * **Batch and group.** ``env.batch_size == (B,)`` (``num_envs``); the agents form one group,
   ``"agents"``, of ``N`` (every per-agent entry is ``("agents", ...)`` with shape
   ``(B, N, ...)``). The agents share one reward function, so one group suffices.
-* **Observation** ``("agents", "observation")``, float32 ``(B, N, 9)``, in each agent's own
-  frame (other-play flips applied where ``other_play`` is on), the same 9 numbers at any
-  ``N`` (:data:`FEATURES`): the private signal; the agent's own previous output, one-hot
-  (0 / 1 / wait); the *shares* of its in-neighbours (over its in-degree in the graph)
-  whose previous output it sees as 0, as 1, as wait, or does not see at all (the edge is
-  inactive this step: percolated away, or no interaction in a camp); and the progress
-  ``t / T``. Shares rather than counts keep the scale the same for an agent with 2 or
-  2,000 neighbours (``share * env.in_degree`` gives the counts). At ``t = 0`` every output
-  reads wait. :func:`observation_features` computes it from a game
-  :class:`~socialmarl.game.observation.Observation`.
+* **Observation** ``("agents", "observation")``, float32 ``(B, N, 10)``, in each agent's own
+  frame (other-play flips applied where ``other_play`` is on), the same 10 numbers at any
+  ``N``: :data:`~socialmarl.adapters.features.FEATURES`, defined once in
+  :mod:`socialmarl.adapters.features` for both adapters (the private signal; the agent's
+  own previous output, one-hot; the *shares* of its in-neighbours whose previous output it
+  sees as 0, as 1, as wait, or does not see at all; its in-degree; the progress ``t / T``).
+  At ``t = 0`` every output reads wait. :func:`observation_features` computes it from a
+  game :class:`~socialmarl.game.observation.Observation`.
 * **Graph-aware policies** read ``"edge_codes"`` ``(B, E)`` (what each edge's receiver
   sees of its sender, in the receiver's frame; 3 = edge inactive, see
   :attr:`Observation.edge_codes`), ``"step"`` ``(B, 1)`` and the attribute
@@ -63,10 +61,11 @@ import torch
 
 from ..common.checks import as_int
 from ..game.game import ConsensusGame, GameConfig
-from ..game.observation import NUM_CODES, WAIT, Observation, to_env_actions
+from ..game.observation import NUM_CODES, Observation, to_env_actions
 from ..networks.dynamic import CampProcess
 from ..networks.graph import Graph
 from ..networks.network import Network
+from .features import FEATURES, agent_features
 
 try:  # the optional extra; without it the class below cannot be constructed
     from tensordict import TensorDict, TensorDictBase
@@ -79,14 +78,6 @@ else:
     _TORCHRL_ERROR = None
 
 __all__ = ["ConsensusTorchRLEnv", "observation_features", "FEATURES", "require_torchrl"]
-
-#: The columns of ``("agents", "observation")``, in order.
-FEATURES: tuple[str, ...] = (
-    "signal",
-    "own_0", "own_1", "own_wait",
-    "share_0", "share_1", "share_wait", "share_unobserved",
-    "progress",
-)
 
 INSTALL_HINT = 'pip install "socialmarl[torchrl]"'
 
@@ -108,13 +99,16 @@ def require_torchrl() -> None:
 def observation_features(
     obs: Observation, episode_length: int, in_degree: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """The ``(B, N, 9)`` per-agent features of :data:`FEATURES` from a game observation.
+    """The ``(B, N, 10)`` per-agent :data:`FEATURES` of a game observation, agents' frames.
+
+    :func:`socialmarl.adapters.features.agent_features` of ``obs.to_agent_frame()`` (or of
+    ``obs`` when it is already in the agents' frames).
 
     Parameters
     ----------
     obs : Observation
         What :meth:`ConsensusGame.reset` or :meth:`~ConsensusGame.step` returned, in the
-        environment's frame or already in the agents' frames (:meth:`Observation.to_agent_frame`).
+        environment's frame or already in the agents' frames.
     episode_length : int
         ``T``, to scale the step to ``t / T``.
     in_degree : Tensor, shape (N,), optional
@@ -122,9 +116,7 @@ def observation_features(
 
     Returns
     -------
-    Tensor, float32, shape (B, N, 9)
-        Signal, own previous output one-hot (0, 1, wait), shares of in-neighbours seen as
-        0 / 1 / wait / not seen, and ``t / T``; all in each agent's own frame.
+    Tensor, float32, shape (B, N, 10)
 
     Examples
     --------
@@ -132,20 +124,10 @@ def observation_features(
     >>> game = sm.ConsensusGame(sm.ring_graph(5), num_envs=2, seed=0)
     >>> x = observation_features(game.reset(), episode_length=20)
     >>> x.shape, x[0, 0, 1:].tolist()      # at t = 0 every output reads wait
-    (torch.Size([2, 5, 9]), [0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0])
+    (torch.Size([2, 5, 10]), [0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 2.0, 0.0])
     """
     own = obs if obs.in_agent_frame else obs.to_agent_frame()
-    b, n = own.signal.shape
-    dst = own.edge_index[1]
-    if in_degree is None:
-        in_degree = torch.bincount(dst, minlength=n)
-    codes = own.edge_codes  # (B, E): receiver's frame, NO_EDGE where inactive
-    counts = torch.zeros(b, n, NUM_CODES, dtype=torch.float32, device=own.signal.device)
-    counts.index_add_(1, dst, torch.nn.functional.one_hot(codes, NUM_CODES).to(torch.float32))
-    shares = counts / in_degree.to(counts).clamp_min(1.0)[None, :, None]
-    own_hot = torch.nn.functional.one_hot(own.own_output, WAIT + 1).to(torch.float32)
-    progress = (own.t.to(torch.float32) / float(episode_length))[:, None, None].expand(b, n, 1)
-    return torch.cat([own.signal.to(torch.float32)[..., None], own_hot, shares, progress], -1)
+    return agent_features(own, episode_length, in_degree)
 
 
 class ConsensusTorchRLEnv(EnvBase):
@@ -187,7 +169,7 @@ class ConsensusTorchRLEnv(EnvBase):
     >>> env = ConsensusTorchRLEnv(sm.karate_club(), num_envs=4, episode_length=5, seed=0)
     >>> td = env.reset()
     >>> td["agents", "observation"].shape, env.edge_index.shape
-    (torch.Size([4, 34, 9]), torch.Size([2, 156]))
+    (torch.Size([4, 34, 10]), torch.Size([2, 156]))
     >>> rollout = env.rollout(5)             # random actions from the action spec
     >>> rollout["next", "agents", "reward"].shape
     torch.Size([4, 5, 34, 1])

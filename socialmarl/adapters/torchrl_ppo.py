@@ -1,6 +1,6 @@
 """A learner from elsewhere: TorchRL's own collector and PPO loss on the consensus game.
 
-:func:`train_torchrl_ppo` trains one shared per-agent policy (an MLP over the 9 features of
+:func:`train_torchrl_ppo` trains one shared per-agent policy (an MLP over the 10 features of
 ``("agents", "observation")``, see :mod:`socialmarl.adapters.torchrl_env`) and a shared
 per-agent critic with TorchRL's parts only: its synchronous collector (``Collector``, named
 ``SyncDataCollector`` before torchrl 0.13), ``ClipPPOLoss`` with TorchRL's GAE value
