@@ -26,10 +26,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 from pathlib import Path
+
+from bench_populations import _cpu  # this folder is on sys.path when run as a script
 
 HERE = Path(__file__).resolve().parent.parent
 
@@ -64,16 +65,6 @@ mem = (torch.cuda.max_memory_allocated() if cuda
        else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 print(json.dumps({"sps": steps / best, "update_s": best, "mem": mem}))
 """
-
-
-def _cpu() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def run_cell(src: Path, args: dict) -> dict:
