@@ -154,7 +154,9 @@ def _require_pettingzoo() -> None:
         )
 
 
-def observation_vectors(obs: Observation, episode_length: int) -> torch.Tensor:
+def observation_vectors(
+    obs: Observation, episode_length: int, in_degree: torch.Tensor | None = None
+) -> torch.Tensor:
     """Every agent's fixed-size observation vector, ``(B, N, OBS_SIZE)`` float32.
 
     The layout is :data:`OBS_FIELDS` (see the module docstring). The vectors are read in
@@ -167,6 +169,9 @@ def observation_vectors(obs: Observation, episode_length: int) -> torch.Tensor:
         The game's observation (``ConsensusGame.observation()`` or a ``step`` result).
     episode_length : int
         ``T``, to scale the step to ``t / T``.
+    in_degree : Tensor, shape (N,), optional
+        Each agent's in-degree in the graph (counted from ``obs.edge_index`` if omitted;
+        the environment passes its own, computed once).
 
     Returns
     -------
@@ -180,7 +185,7 @@ def observation_vectors(obs: Observation, episode_length: int) -> torch.Tensor:
     >>> v.shape, v[0, 0, 1:].tolist()   # step 0: own output wait, both neighbours wait
     (torch.Size([1, 4, 10]), [0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 2.0, 0.0])
     """
-    return agent_features(obs, episode_length)
+    return agent_features(obs, episode_length, in_degree)
 
 
 def _attr_names(graph: Graph, attr: str) -> list[str] | None:
@@ -305,22 +310,20 @@ class ConsensusParallelEnv(_ParallelEnvBase):  # type: ignore[misc,valid-type]
                 f"render_mode={render_mode!r} is not supported; choose None, 'rgb_array' or "
                 "'human'"
             )
-        cfg = config if config is not None else GameConfig()
-        if overrides:
-            cfg = replace(cfg, **overrides)
-        if cfg.num_envs != 1:
+        self._graph, self._camp, self._seed = graph, camp, seed
+        self.game = ConsensusGame(graph, config, camp=camp, seed=seed, **overrides)
+        if self.game.num_envs != 1:
             raise ValueError(
-                f"num_envs={cfg.num_envs}: ConsensusParallelEnv plays one game; leave "
+                f"num_envs={self.game.num_envs}: ConsensusParallelEnv plays one game; leave "
                 "num_envs at 1 (use ConsensusGame or the TorchRL adapter for batches)"
             )
-        self._graph, self._camp, self._seed = graph, camp, seed
-        self.game = ConsensusGame(graph, cfg, camp=camp, seed=seed)
+        self._in_degree = self.game.graph.in_degree()  # static: computed once
         self.render_mode = render_mode
         self.possible_agents: list[str] = _agent_names(graph, agent_names)
         self.agents: list[str] = []
         self._index = {a: i for i, a in enumerate(self.possible_agents)}
         n_actions = self.game.num_actions
-        max_degree = float(self.game.graph.in_degree().max()) if graph.num_nodes else 0.0
+        max_degree = float(self._in_degree.max()) if graph.num_nodes else 0.0
         low = np.zeros(OBS_SIZE, dtype=np.float32)
         high = np.ones(OBS_SIZE, dtype=np.float32)
         low[0], high[0] = -np.inf, np.inf  # the signal is Gaussian
@@ -496,7 +499,8 @@ class ConsensusParallelEnv(_ParallelEnvBase):  # type: ignore[misc,valid-type]
         return torch.tensor(codes, dtype=torch.long, device=self.game.device)
 
     def _observations(self, obs: Observation) -> dict[str, np.ndarray]:
-        vectors = observation_vectors(obs.to_agent_frame(), self.game.config.episode_length)
+        vectors = observation_vectors(obs.to_agent_frame(), self.game.config.episode_length,
+                                      self._in_degree)
         arr = vectors[0].cpu().numpy()
         return {a: arr[i] for i, a in enumerate(self.agents)}
 
@@ -522,7 +526,7 @@ class ConsensusParallelEnv(_ParallelEnvBase):  # type: ignore[misc,valid-type]
         """
         if self._obs is None:
             raise RuntimeError("call env.reset() before env.state()")
-        v = observation_vectors(self._obs, self.game.config.episode_length)
+        v = observation_vectors(self._obs, self.game.config.episode_length, self._in_degree)
         return v[0].reshape(-1).cpu().numpy()
 
     @property

@@ -197,7 +197,7 @@ class ConsensusTorchRLEnv(EnvBase):
         super().__init__(device=game.device, batch_size=torch.Size([game.num_envs]))
         self.game = game
         self.edge_index = game.graph.edge_index
-        self.in_degree = torch.bincount(self.edge_index[1], minlength=game.num_agents)
+        self.in_degree = game.graph.in_degree()
         self.episode_length = game.config.episode_length
         # environments whose episode ended at the last step: the game already drew their
         # next episode, which the next reset hands out instead of drawing another
