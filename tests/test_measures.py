@@ -297,6 +297,126 @@ def test_return_and_signal_accuracy_match_loops():
     assert ms.signal_accuracy(s, torch.tensor([1, 0])).tolist() == pytest.approx([1 / 3, 2 / 3])
 
 
+# ------------------------------------------------------------------ belief quality
+def test_belief_accuracy_and_brier_match_loops():
+    rng = np.random.default_rng(21)
+    b_, t_, n_ = 6, 4, 9
+    bel = rng.random((b_, t_, n_))
+    bel[rng.random(bel.shape) < 0.2] = 0.5  # exactly 0.5: leans nowhere, counts as wrong
+    bel[0, 0] = 0.5  # a step where every head is a coin flip
+    truth = rng.integers(0, 2, size=b_)
+    acc = np.zeros((b_, t_))
+    brier = np.zeros((b_, t_))
+    for e in range(b_):
+        for s in range(t_):
+            right = 0
+            sq = 0.0
+            for i in range(n_):
+                x = float(bel[e, s, i])
+                right += (x > 0.5) if truth[e] == 1 else (x < 0.5)
+                sq += (x - truth[e]) ** 2
+            acc[e, s], brier[e, s] = right / n_, sq / n_
+    bt, tt = torch.as_tensor(bel).float(), torch.as_tensor(truth)
+    got_acc, got_brier = ms.belief_accuracy(bt, tt[:, None]), ms.belief_brier(bt, tt[:, None])
+    assert got_acc.dtype == got_brier.dtype == torch.float64
+    np.testing.assert_allclose(got_acc.numpy(), acc, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got_brier.numpy(), brier, rtol=0, atol=1e-6)  # float32 input
+    assert acc[0, 0] == 0.0 and brier[0, 0] == pytest.approx(0.25)
+    # one step (B, N) with truth (B,)
+    np.testing.assert_allclose(ms.belief_accuracy(bt[:, -1], tt).numpy(), acc[:, -1], atol=0)
+    # closed forms: sure and right 1 / 0, sure and wrong 0 / 1
+    sure = torch.tensor([[1.0, 1.0], [0.0, 0.0]])
+    assert ms.belief_accuracy(sure, torch.tensor([1, 1])).tolist() == [1.0, 0.0]
+    assert ms.belief_brier(sure, torch.tensor([1, 1])).tolist() == [0.0, 1.0]
+
+
+def bayes_posterior(x: np.ndarray, sigma: float) -> np.ndarray:
+    """P(Psi = 1 | x) by the ratio of the two Gaussian densities (uniform prior)."""
+    from scipy.stats import norm
+
+    log_ratio = norm.logpdf(x, loc=0.0, scale=sigma) - norm.logpdf(x, loc=1.0, scale=sigma)
+    return 1.0 / (1.0 + np.exp(log_ratio))
+
+
+@pytest.mark.parametrize("sigma", [0.2, 0.5, 1.0, 3.0])
+def test_signal_posterior_is_bayes_rule(sigma):
+    x = np.concatenate([np.linspace(-2.0, 3.0, 41), [0.5, 0.0, 1.0]])
+    got = ms.signal_posterior(torch.as_tensor(x), sigma)
+    assert got.dtype == torch.float64 and got.shape == (x.size,)
+    np.testing.assert_allclose(got.numpy(), bayes_posterior(x, sigma), rtol=1e-9, atol=1e-12)
+    assert ms.signal_posterior(torch.tensor([0.5]), sigma).item() == 0.5  # no signal: exactly
+    # symmetry: the posterior of 1 - x is one minus that of x
+    np.testing.assert_allclose(ms.signal_posterior(torch.as_tensor(1.0 - x), sigma).numpy(),
+                               1.0 - got.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, math.nan, math.inf, True, "1"])
+def test_signal_posterior_refuses_bad_sigma(bad):
+    with pytest.raises(ValueError, match=r"sigma=.*GameConfig\.sigma"):
+        ms.signal_posterior(torch.tensor([0.5]), bad)
+    with pytest.raises(ValueError, match="sigma"):
+        ms.signal_brier(torch.tensor([[0.5]]), torch.tensor([1]), bad)
+
+
+def expected_signal_brier(sigma: float) -> float:
+    """E[(P(Psi = 1 | X) - Psi)^2] for X = Psi + sigma * eps, by numerical integration.
+
+    By symmetry (the posterior of 1 - x is 1 - that of x) Psi = 0 and Psi = 1 give the
+    same value, so integrate over X ~ N(1, sigma^2) with Psi = 1.
+    """
+    from scipy.integrate import quad
+    from scipy.stats import norm
+
+    def f(x):
+        return (bayes_posterior(np.array([x]), sigma)[0] - 1.0) ** 2 * norm.pdf(x, 1.0, sigma)
+
+    val, err = quad(f, 1.0 - 12 * sigma, 1.0 + 12 * sigma, limit=200, points=[0.5])
+    assert err < 1e-6  # far below the Monte Carlo error it is compared with
+    return val
+
+
+@pytest.mark.parametrize("sigma,p_signal", [(0.3, 1.0), (1.0, 1.0), (2.0, 1.0), (1.0, 0.6)])
+def test_signal_brier_of_game_signals_matches_the_integral(sigma, p_signal):
+    """Signals drawn by the game itself: the posterior must fit its noise model."""
+    g = sm.ring_graph(40)
+    game = sm.ConsensusGame(g, num_envs=5000, seed=3, sigma=sigma, p_signal=p_signal)
+    obs = game.reset()
+    sb = ms.signal_brier(obs.signal, game.truth, sigma)  # (B,)
+    assert sb.shape == (5000,) and sb.dtype == torch.float64
+    # agents without a signal (0.5) score 0.25 exactly
+    want = p_signal * expected_signal_brier(sigma) + (1 - p_signal) * 0.25
+    se = float(((ms.signal_posterior(obs.signal, sigma) - game.truth[:, None].double()) ** 2)
+               .std()) / math.sqrt(obs.signal.numel())
+    assert float(sb.mean()) == pytest.approx(want, abs=5 * se + 1e-6)
+    # and the posterior is calibrated: among signals with posterior near p, Psi = 1 at rate
+    # p (the agents of one episode share Psi, so the error is counted in episodes)
+    post = ms.signal_posterior(obs.signal, sigma).numpy()
+    psi = game.truth[:, None].expand_as(obs.signal).numpy()
+    for lo in np.arange(0.0, 1.0, 0.1):
+        sel = (post >= lo) & (post < lo + 0.1)
+        episodes = int(sel.any(1).sum())
+        if episodes > 500 and sel.sum() > 1000:
+            p = post[sel].mean()
+            tol = 4 * math.sqrt(max(p * (1 - p), 0.01) / episodes)
+            assert psi[sel].mean() == pytest.approx(p, abs=tol), lo
+
+
+def test_signal_brier_closed_forms():
+    # no signal anywhere: a coin flip, 0.25; signals far out on the truth's side: ~0
+    assert ms.signal_brier(torch.full((3, 4), 0.5), torch.tensor([0, 1, 1]), 1.0).tolist() \
+        == [0.25] * 3
+    far = torch.tensor([[-50.0, -40.0], [50.0, 60.0]])
+    assert ms.signal_brier(far, torch.tensor([0, 1]), 1.0).tolist() == pytest.approx([0, 0])
+    assert ms.signal_brier(far, torch.tensor([1, 0]), 1.0).tolist() == pytest.approx([1, 1])
+    # against a NumPy recomputation on random signals
+    rng = np.random.default_rng(4)
+    x, truth = rng.normal(0.5, 1.0, size=(5, 7)), rng.integers(0, 2, size=5)
+    p = 1.0 / (1.0 + np.exp(-(2 * x - 1) / (2 * 0.8**2)))
+    want = ((p - truth[:, None]) ** 2).mean(1)
+    got = ms.signal_brier(torch.as_tensor(x), torch.as_tensor(truth), 0.8)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+
+
 # ------------------------------------------------------------------ every number two ways
 #: EvalRecord.summary() key -> its metrics.summarise() row
 SUMMARY_TO_METRIC = {
@@ -310,13 +430,17 @@ SUMMARY_TO_METRIC = {
     "wait_rate": "wait_rate",
     "mean_return": "mean_return",
     "signal_accuracy": "signal_accuracy",
+    "belief_accuracy": "belief_accuracy_final",
+    "belief_brier": "belief_brier_final",
+    "signal_brier": "signal_brier",
 }
 
 
 def summarised(rec: EvalRecord):
     return metrics.summarise(
         rec.outputs, rec.truth, rec.graph, beliefs=rec.beliefs, flips=rec.flips,
-        edge_active=rec.edge_active, rewards=rec.rewards, signals=rec.signals, n_boot=20,
+        edge_active=rec.edge_active, rewards=rec.rewards, signals=rec.signals,
+        sigma=rec.config["game"]["sigma"], n_boot=20,
     ).set_index("metric")
 
 
@@ -424,7 +548,7 @@ def synthetic_record(edge_index, n: int = 4) -> EvalRecord:
         signals=rng.random((b, n)).astype(np.float32), truth=rng.integers(0, 2, size=b),
         flips=np.zeros((b, n), bool), accuracy=zeros, agreement=zeros, entropy=zeros,
         attention=np.zeros(graph.num_edges), self_attention=np.zeros(n), graph=graph,
-        alpha=0.5, edge_active=active,
+        alpha=0.5, edge_active=active, config={"game": {"sigma": 0.7}},
     )
 
 

@@ -365,7 +365,8 @@ def test_summarise_is_bootstrap_of_episode_metrics():
         "consensus_time", "opinion_bimodality", "agreement_mean", "agreement_final",
         "edge_disagreement_final", "group_variance_final", "group_bimodality_final",
         "group_gap_final", "cross_disagreement_final", "within_disagreement_final",
-        "lying_rate", "ever_lied", "wait_rate",
+        "lying_rate", "ever_lied", "wait_rate", "belief_accuracy_mean",
+        "belief_accuracy_final", "belief_brier_final",
     }
     assert set(s.metric) == expected
     s = s.set_index("metric")

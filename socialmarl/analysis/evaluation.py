@@ -138,11 +138,24 @@ class EvalRecord:
         agents that lie at least once in the episode, ``wait_rate`` the share of waits,
         ``mean_return`` an agent's summed reward averaged over agents and
         ``signal_accuracy`` the share of signals on the truth's side of 0.5.
+
+        The belief head's quality, which every lying number is read against (an
+        uninformative head makes "lying" meaningless), at the last step:
+        ``belief_accuracy`` the share of agents whose belief leans to the truth,
+        ``(b - 0.5)(Psi - 0.5) > 0`` (a belief of exactly 0.5 counts as wrong;
+        ``belief_accuracy_final`` in ``summarise``), and ``belief_brier`` the mean over
+        agents of ``(b - Psi)^2`` (0 perfect, 0.25 a coin flip; ``belief_brier_final``).
+        Their own-signal baselines are ``signal_accuracy`` and ``signal_brier``, the Brier
+        score of the posterior ``P(Psi = 1 | own signal)`` for the game's
+        ``sigma`` (``config["game"]["sigma"]``); ``signal_brier`` is NaN when the config
+        has no sigma or sigma is 0 (exact signals, no Gaussian posterior). See
+        :mod:`socialmarl.game.measures`.
         """
         per = self._per_step()
         o = torch.as_tensor(self.outputs).long()
         lying = torch.as_tensor(self.lying)
         truth = torch.as_tensor(self.truth)
+        beliefs = torch.as_tensor(self.beliefs)
         per_episode = {
             "accuracy": per["accuracy"].mean(-1),
             "final_accuracy": per["accuracy"][:, -1],
@@ -154,6 +167,9 @@ class EvalRecord:
             "wait_rate": per["wait_rate"].mean(-1),
             "mean_return": measures.mean_return(torch.as_tensor(self.rewards)),
             "signal_accuracy": measures.signal_accuracy(torch.as_tensor(self.signals), truth),
+            "belief_accuracy": measures.belief_accuracy(beliefs[:, -1], truth),
+            "belief_brier": measures.belief_brier(beliefs[:, -1], truth),
+            "signal_brier": self._signal_brier(truth),
         }
         return {
             "alpha": float(self.alpha),
@@ -161,6 +177,17 @@ class EvalRecord:
             "episodes": self.num_episodes,
             **{k: float(v.nanmean()) for k, v in per_episode.items()},
         }
+
+    def _signal_brier(self, truth: torch.Tensor) -> torch.Tensor:
+        """Per-episode :func:`~socialmarl.game.measures.signal_brier` at the config's sigma.
+
+        NaN (one per episode) without ``config["game"]["sigma"]`` or with sigma 0.
+        """
+        sigma = (self.config.get("game") or {}).get("sigma")
+        if sigma is None or float(sigma) == 0.0:
+            return torch.full((self.num_episodes,), float("nan"), dtype=torch.float64)
+        return measures.signal_brier(torch.as_tensor(self.signals), torch.as_tensor(self.truth),
+                                     sigma)
 
     def steps_frame(self) -> pd.DataFrame:
         """Tidy per-(episode, step) table of accuracy, agreement, entropy, lying and waits.

@@ -7,6 +7,8 @@ All functions take the evaluation arrays in one layout, as NumPy arrays or torch
 * ``truth`` : int, shape ``(B,)`` -- the hidden state ``Psi`` of each episode;
 * ``beliefs`` : float, shape ``(B, T, N)`` -- the belief head ``P(Psi = 1)``;
 * ``flips`` : bool, shape ``(B, N)`` -- the other-play flip bits of each agent;
+* ``signals`` : float, shape ``(B, N)`` -- the private signals in the environment's labels
+  (0.5 without a signal), and ``sigma`` the game's signal noise standard deviation;
 * a :class:`~socialmarl.networks.graph.Graph`, and optionally ``edge_active`` of shape
   ``(B, T, E)`` aligned with ``graph.edge_index`` (edges live at each step; all by default).
 
@@ -33,6 +35,17 @@ arrays and return NumPy. The measures' conventions, in short (see that module fo
   ``(b - 0.5)(a - 0.5) < 0``, frame-invariant. The lying rate of an episode is its lies /
   definite guesses (NaN with no guess); ever-lied is the share of agents that lie at least
   once in the episode.
+* Belief quality, reported beside every lying number (a lie read against an uninformative
+  head means little): belief accuracy is the share of agents whose belief leans to the
+  truth, ``(b - 0.5)(Psi - 0.5) > 0`` (a belief of exactly 0.5 counts as wrong, as a wait
+  does in accuracy); the belief Brier score is the mean over agents of ``(b - Psi)^2``
+  (0 perfect, 0.25 a coin flip). Both read the beliefs in the environment's frame (own-frame
+  beliefs, ``belief_frame="agent"``, are mapped there with the flips, ``b -> 1 - b``).
+  Their baselines are what an agent knows from its own signal alone: signal accuracy (the
+  signal on the truth's side of 0.5) and the signal Brier score, that of the posterior
+  ``P(Psi = 1 | x) = 1 / (1 + exp(-(2x - 1) / (2 sigma^2)))`` of the game's signal
+  ``x = Psi + sigma * eps`` (0.5, no signal, has posterior 0.5; experts are read as
+  ordinary signals).
 
 Conventions of the tables here: :func:`summarise` averages per-episode values over the
 episodes where they are not NaN (``n`` counts those); ``agreement_mean`` of an episode is
@@ -88,8 +101,11 @@ __all__ = [
     "lying_mask",
     "lying_rate",
     "ever_lied",
+    "belief_accuracy_per_step",
+    "belief_brier_per_step",
     "mean_return",
     "signal_accuracy",
+    "signal_brier",
     "bootstrap_ci",
     "concat_runs",
     "episode_metrics",
@@ -500,16 +516,19 @@ def opinion_bimodality(outputs: Any, *, device: str | torch.device | None = None
 
 
 # ---------------------------------------------------------------------------- lying
-def _lying(
-    o: torch.Tensor, beliefs: Any, flips: Any | None, belief_frame: str
-) -> torch.Tensor:
-    """Checked inputs into the agents' own frames, then :func:`measures.lies` (B, T, N)."""
-    dev = o.device
+def _beliefs(
+    beliefs: Any, flips: Any | None, belief_frame: str, shape: tuple[int, ...],
+    dev: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Checked beliefs (float64, as given) and flips (bool, (B, N)).
+
+    ``shape`` is the outputs' ``(B, T, N)`` the beliefs must match, or ``()`` for any
+    ``(B, T, N)``.
+    """
     b = _tensor(beliefs, "beliefs", dev).double()
-    if tuple(b.shape) != tuple(o.shape):
-        raise ValueError(
-            f"beliefs has shape {tuple(b.shape)}; it must match outputs {tuple(o.shape)}"
-        )
+    if b.dim() != 3 or (shape and tuple(b.shape) != tuple(shape)):
+        want = f"match outputs {tuple(shape)}" if shape else "be (B, T, N)"
+        raise ValueError(f"beliefs has shape {tuple(b.shape)}; it must {want}")
     if torch.isnan(b).any() or (b < 0).any() or (b > 1).any():
         raise ValueError("beliefs must be probabilities P(Psi = 1) in [0, 1] without NaN")
     if belief_frame not in ("env", "agent"):
@@ -517,18 +536,39 @@ def _lying(
     if flips is None:
         if belief_frame == "agent":
             raise ValueError("belief_frame='agent' needs the flips (B, N) to map beliefs")
-        f = torch.zeros(o.shape[0], o.shape[2], dtype=torch.bool, device=dev)
+        f = torch.zeros(b.shape[0], b.shape[2], dtype=torch.bool, device=dev)
     else:
         f = _tensor(flips, "flips", dev).bool()
-        if tuple(f.shape) != (o.shape[0], o.shape[2]):
+        if tuple(f.shape) != (b.shape[0], b.shape[2]):
             raise ValueError(
                 f"flips has shape {tuple(f.shape)}; it must be (B, N) = "
-                f"{(o.shape[0], o.shape[2])}"
+                f"{(b.shape[0], b.shape[2])}"
             )
+    return b, f
+
+
+def _lying(
+    o: torch.Tensor, beliefs: Any, flips: Any | None, belief_frame: str
+) -> torch.Tensor:
+    """Checked inputs into the agents' own frames, then :func:`measures.lies` (B, T, N)."""
+    b, f = _beliefs(beliefs, flips, belief_frame, tuple(o.shape), o.device)
     fb = f[:, None, :]
     b_own = torch.where(fb, 1.0 - b, b) if belief_frame == "env" else b
     a_own = torch.where(fb & (o != 2), 1 - o, o)
     return lies(a_own, b_own)
+
+
+def _env_beliefs(
+    beliefs: Any, flips: Any | None, belief_frame: str, shape: tuple[int, ...],
+    dev: torch.device,
+) -> torch.Tensor:
+    """Checked beliefs in the environment's frame (B, T, N), as the truth is.
+
+    The inverse of :func:`_lying`'s map: a flipped agent's own-frame belief ``b`` is
+    ``1 - b`` in the environment's labels.
+    """
+    b, f = _beliefs(beliefs, flips, belief_frame, shape, dev)
+    return torch.where(f[:, None, :], 1.0 - b, b) if belief_frame == "agent" else b
 
 
 def lying_mask(
@@ -609,6 +649,68 @@ def ever_lied(
     return _numpy(measures.ever_lied(_lying(o, beliefs, flips, belief_frame)))
 
 
+# ---------------------------------------------------------------------------- belief quality
+def belief_accuracy_per_step(
+    beliefs: Any,
+    truth: Any,
+    flips: Any | None = None,
+    *,
+    belief_frame: str = "env",
+    device: str | torch.device | None = None,
+) -> np.ndarray:
+    """Share of agents whose belief leans to the truth, per episode and step, (B, T).
+
+    ``(b - 0.5)(Psi - 0.5) > 0`` with ``b`` in the environment's frame; a belief of exactly
+    0.5 counts as wrong (:func:`socialmarl.game.measures.belief_accuracy`).
+
+    Parameters
+    ----------
+    beliefs : array or Tensor of float, shape (B, T, N)
+        ``P(Psi = 1)``, in the environment's labels (``belief_frame="env"``) or in each
+        agent's own frame (``belief_frame="agent"``, which needs ``flips``).
+    truth : array or Tensor of int, shape (B,)
+    flips : array or Tensor of bool, shape (B, N), optional
+        Other-play flip bits; used only with ``belief_frame="agent"``.
+    belief_frame : {"env", "agent"}
+    device : str or torch.device, optional
+
+    Examples
+    --------
+    >>> belief_accuracy_per_step([[[0.9, 0.2], [0.5, 0.7]]], [1]).tolist()
+    [[0.5, 0.5]]
+    >>> belief_accuracy_per_step([[[0.9, 0.2]]], [1], [[False, True]],
+    ...                          belief_frame="agent").tolist()
+    [[1.0]]
+    """
+    dev = _device(beliefs, device)
+    b = _env_beliefs(beliefs, flips, belief_frame, (), dev)
+    return _numpy(measures.belief_accuracy(b, _truth(truth, b.shape[0], dev)[:, None]))
+
+
+def belief_brier_per_step(
+    beliefs: Any,
+    truth: Any,
+    flips: Any | None = None,
+    *,
+    belief_frame: str = "env",
+    device: str | torch.device | None = None,
+) -> np.ndarray:
+    """Brier score of the belief head, mean over agents of ``(b - Psi)^2``, (B, T).
+
+    0 perfect, 0.25 a constant coin flip ``b = 0.5``
+    (:func:`socialmarl.game.measures.belief_brier`); arguments as
+    :func:`belief_accuracy_per_step`.
+
+    Examples
+    --------
+    >>> belief_brier_per_step([[[1.0, 0.5], [0.0, 0.5]]], [1]).tolist()
+    [[0.125, 0.625]]
+    """
+    dev = _device(beliefs, device)
+    b = _env_beliefs(beliefs, flips, belief_frame, (), dev)
+    return _numpy(measures.belief_brier(b, _truth(truth, b.shape[0], dev)[:, None]))
+
+
 # ---------------------------------------------------------------------------- rewards, signals
 def mean_return(rewards: Any, *, device: str | torch.device | None = None) -> np.ndarray:
     """Per episode: each agent's summed reward, averaged over agents, shape (B,).
@@ -644,6 +746,28 @@ def signal_accuracy(
     if s.dim() != 2:
         raise ValueError(f"signals has shape {tuple(s.shape)}; it must be (B, N)")
     return _numpy(measures.signal_accuracy(s, _truth(truth, s.shape[0], dev)))
+
+
+def signal_brier(
+    signals: Any, truth: Any, sigma: float, *, device: str | torch.device | None = None
+) -> np.ndarray:
+    """Per episode: the Brier score of a head that knows only its own signal, shape (B,).
+
+    The mean over agents of ``(P(Psi = 1 | x) - Psi)^2`` for the game's Gaussian signal
+    ``x = Psi + sigma * eps`` (:func:`socialmarl.game.measures.signal_brier`; a missing
+    signal, 0.5, has posterior 0.5 and scores 0.25): the baseline beside the belief Brier
+    score. ``signals`` is (B, N); ``sigma`` the game's ``GameConfig.sigma`` (> 0).
+
+    Examples
+    --------
+    >>> signal_brier([[0.5, 0.5]], [1], 1.0).tolist()
+    [0.25]
+    """
+    dev = _device(signals, device)
+    s = _tensor(signals, "signals", dev)
+    if s.dim() != 2:
+        raise ValueError(f"signals has shape {tuple(s.shape)}; it must be (B, N)")
+    return _numpy(measures.signal_brier(s, _truth(truth, s.shape[0], dev), sigma))
 
 
 # ---------------------------------------------------------------------------- bootstrap
@@ -915,6 +1039,7 @@ def episode_metrics(
     edge_active: Any | None = None,
     rewards: Any | None = None,
     signals: Any | None = None,
+    sigma: float | None = None,
     belief_frame: str = "env",
     threshold: float = 0.9,
     device: str | torch.device | None = None,
@@ -924,7 +1049,9 @@ def episode_metrics(
     A ``*_mean`` column is the mean over the episode's steps (``agreement_mean`` leaves out
     the steps without an active edge, where agreement is NaN), a ``*_final`` column the
     value at the last step. With ``runs`` (one run label per episode, e.g. the training
-    seed; see :func:`concat_runs`) a ``run`` column follows ``episode``.
+    seed; see :func:`concat_runs`) a ``run`` column follows ``episode``. The belief columns
+    read the beliefs in the environment's frame (taken there from ``belief_frame="agent"``
+    with the flips), as the truth is.
 
     Examples
     --------
@@ -935,6 +1062,15 @@ def episode_metrics(
     >>> df = episode_metrics([[[1, 1]], [[0, 0]]], [1, 1], runs=[3, 4])
     >>> df[["run", "accuracy_final"]].values.tolist()
     [[3.0, 1.0], [4.0, 0.0]]
+
+    The belief head's quality beside the lying it reads, and the own-signal baseline:
+
+    >>> df = episode_metrics([[[1, 0]]], [1], beliefs=[[[0.9, 0.5]]], signals=[[1.2, 0.5]],
+    ...                      sigma=1.0)
+    >>> df[["lying_rate", "belief_accuracy_final", "belief_brier_final"]].values.tolist()
+    [[0.0, 0.5, 0.13]]
+    >>> df[["signal_accuracy", "signal_brier"]].round(3).values.tolist()
+    [[0.5, 0.18]]
     """
     dev = _device(outputs, device)
     o = _outputs(outputs, dev)
@@ -966,6 +1102,12 @@ def episode_metrics(
         lie = _lying(o, beliefs, flips, belief_frame)
         cols["lying_rate"] = _numpy(measures.lying_rate(lie, o))
         cols["ever_lied"] = _numpy(measures.ever_lied(lie))
+        b_env = _env_beliefs(beliefs, flips, belief_frame, tuple(o.shape), dev)
+        t = _truth(truth, o.shape[0], dev)[:, None]
+        b_acc = measures.belief_accuracy(b_env, t)
+        cols["belief_accuracy_mean"] = _numpy(b_acc.mean(1))
+        cols["belief_accuracy_final"] = _numpy(b_acc[:, -1])
+        cols["belief_brier_final"] = _numpy(measures.belief_brier(b_env[:, -1], t[:, 0]))
     if rewards is not None:
         if tuple(np.shape(rewards)) != tuple(o.shape):
             raise ValueError(
@@ -979,6 +1121,8 @@ def episode_metrics(
                 f"{(o.shape[0], o.shape[2])}"
             )
         cols["signal_accuracy"] = signal_accuracy(signals, truth, device=dev)
+        if sigma is not None:
+            cols["signal_brier"] = signal_brier(signals, truth, sigma, device=dev)
     df = pd.DataFrame(cols)
     df.insert(0, "episode", np.arange(o.shape[0]))
     if runs is not None:
@@ -1005,6 +1149,7 @@ def summarise(
     edge_active: Any | None = None,
     rewards: Any | None = None,
     signals: Any | None = None,
+    sigma: float | None = None,
     belief_frame: str = "env",
     threshold: float = 0.9,
     n_boot: int = 1000,
@@ -1017,7 +1162,8 @@ def summarise(
     Parameters
     ----------
     outputs, truth, graph, beliefs, flips, edge_active, belief_frame
-        See the module docstring; ``graph`` enables the edge metrics, ``beliefs`` lying.
+        See the module docstring; ``graph`` enables the edge metrics, ``beliefs`` lying and
+        the belief head's quality.
     groups : str or sequence, optional
         Node attribute name or one label per agent, enabling the group polarisation metrics.
     runs : sequence, optional
@@ -1029,6 +1175,9 @@ def summarise(
         Rewards of every agent at every step, enabling ``mean_return``.
     signals : array, shape (B, N), optional
         The private signals, enabling ``signal_accuracy``.
+    sigma : float, optional
+        The game's signal noise standard deviation (``GameConfig.sigma``, > 0); with
+        ``signals`` it enables ``signal_brier`` (ignored without signals).
     threshold : float
         Consensus share for ``consensus_time``.
     n_boot, ci, seed
@@ -1048,11 +1197,19 @@ def summarise(
         ``agreement_final``, ``edge_disagreement_final``; with groups
         ``group_variance_final``, ``group_bimodality_final``, ``group_gap_final`` and with
         both ``cross_disagreement_final``, ``within_disagreement_final``; with beliefs
-        ``lying_rate`` and ``ever_lied`` (per-episode values, averaged over episodes); with
-        rewards ``mean_return``; with signals ``signal_accuracy``. These are the numbers of
+        ``lying_rate`` and ``ever_lied`` (per-episode values, averaged over episodes), then
+        the belief head's quality that lying is read against: ``belief_accuracy_mean``,
+        ``belief_accuracy_final`` (share of agents whose belief leans to the truth,
+        ``(b - 0.5)(Psi - 0.5) > 0``, a belief of 0.5 counting as wrong) and
+        ``belief_brier_final`` (mean over agents of ``(b - Psi)^2`` at the last step; 0.25
+        for a coin flip); with rewards ``mean_return``; with signals ``signal_accuracy``
+        (the baseline of belief accuracy) and, with ``sigma`` too, ``signal_brier`` (the
+        Brier score of the posterior ``P(Psi = 1 | own signal)``, the baseline of
+        ``belief_brier_final``). These are the numbers of
         :meth:`EvalRecord.summary() <socialmarl.analysis.evaluation.EvalRecord.summary>`
         under other names (``accuracy`` is ``accuracy_mean``, ``final_accuracy`` is
-        ``accuracy_final`` and so on).
+        ``accuracy_final``, ``belief_accuracy`` is ``belief_accuracy_final``,
+        ``belief_brier`` is ``belief_brier_final`` and so on).
 
     Examples
     --------
@@ -1070,8 +1227,8 @@ def summarise(
     """
     ep = episode_metrics(
         outputs, truth, graph, beliefs=beliefs, flips=flips, groups=groups,
-        edge_active=edge_active, rewards=rewards, signals=signals, belief_frame=belief_frame,
-        threshold=threshold, device=device,
+        edge_active=edge_active, rewards=rewards, signals=signals, sigma=sigma,
+        belief_frame=belief_frame, threshold=threshold, device=device,
     )
     names = [c for c in ep.columns if c != "episode"]
     res = _with_seeds(bootstrap_ci(ep[names].to_numpy(), runs=runs, n_boot=n_boot, ci=ci,

@@ -51,6 +51,21 @@ Conventions, one per measure (chosen where the design is silent):
 * Return: an agent's summed reward over the episode's steps, averaged over agents.
 * Signal accuracy: the share of agents whose private signal lies on the truth's side,
   ``(signal > 0.5) == truth`` (a missing signal, 0.5, reads as 0, like following it).
+* Belief quality (how far a lying number can be trusted: lying is read against the belief
+  head ``b = P(Psi = 1)``). Beliefs are in the environment's frame, like the truth. Belief
+  accuracy is the share of agents whose belief leans to the truth,
+  ``(b - 0.5)(Psi - 0.5) > 0``; a belief of exactly 0.5 leans nowhere and counts as wrong,
+  as a wait does in accuracy (so a head stuck at 0.5 scores 0, not 0.5). The belief Brier
+  score is the mean over agents of ``(b - Psi)^2``: 0 for a perfect head, 0.25 for a
+  constant coin flip ``b = 0.5``.
+* Signal baseline: the signal posterior is ``P(Psi = 1 | x)`` for the game's signal
+  ``x = Psi + sigma * eps`` (``eps ~ N(0, 1)``) and a uniform prior,
+  ``1 / (1 + exp(-(2x - 1) / (2 sigma^2)))``; an agent without a signal sees 0.5, whose
+  posterior is exactly 0.5. The signal Brier score is the mean over agents of
+  ``(posterior - Psi)^2``: the Brier score of a head that knows only its own signal, the
+  baseline beside the belief Brier score (signal accuracy is the baseline beside belief
+  accuracy). Experts, who see ``Psi`` exactly, are read as ordinary signals ``x = Psi``,
+  so the baseline underrates them slightly; ``sigma`` must be > 0.
 """
 
 from __future__ import annotations
@@ -61,6 +76,7 @@ from typing import Any
 
 import torch
 
+from ..common.checks import as_float
 from .observation import GUESS_0, GUESS_1, WAIT
 
 __all__ = [
@@ -83,6 +99,10 @@ __all__ = [
     "polarisation",
     "mean_return",
     "signal_accuracy",
+    "belief_accuracy",
+    "belief_brier",
+    "signal_posterior",
+    "signal_brier",
 ]
 
 #: :func:`edge_counts` gathers the two ends of every edge for at most this many
@@ -604,3 +624,139 @@ def signal_accuracy(signals: torch.Tensor, truth: Any) -> torch.Tensor:
     [0.3333333333333333, 0.6666666666666666]
     """
     return accuracy((signals > 0.5).long(), truth)
+
+
+# ---------------------------------------------------------------------------- belief quality
+def belief_accuracy(belief: torch.Tensor, truth: Any) -> torch.Tensor:
+    """Share of agents whose belief leans to the truth, ``(..., N) -> (...)``.
+
+    An agent is right when ``(b - 0.5)(Psi - 0.5) > 0``; a belief of exactly 0.5 leans
+    nowhere and counts as wrong (as a wait does in :func:`accuracy`).
+
+    Parameters
+    ----------
+    belief : Tensor of float, shape (..., N)
+        The belief head ``P(Psi = 1)`` in the environment's frame.
+    truth : Tensor or int
+        The hidden truth 0 or 1, broadcastable to ``belief.shape[:-1]`` (for ``(B, T, N)``
+        episodes pass ``truth[:, None]``, as for :func:`accuracy`).
+
+    Returns
+    -------
+    Tensor of float64, shape (...)
+
+    Examples
+    --------
+    >>> import torch
+    >>> b = torch.tensor([[0.9, 0.6, 0.5, 0.2], [0.1, 0.4, 0.5, 0.5]])
+    >>> belief_accuracy(b, torch.tensor([1, 0])).tolist()
+    [0.5, 0.5]
+    """
+    b = belief.double()
+    t = torch.as_tensor(truth, device=b.device).double().unsqueeze(-1)
+    return ((b - 0.5) * (t - 0.5) > 0).double().mean(-1)
+
+
+def belief_brier(belief: torch.Tensor, truth: Any) -> torch.Tensor:
+    """Brier score of the belief head, the mean over agents of ``(b - Psi)^2``, ``(...)``.
+
+    0 for a head that is sure and right, 0.25 for a constant coin flip ``b = 0.5``, 1 for
+    one that is sure and wrong.
+
+    Parameters
+    ----------
+    belief : Tensor of float, shape (..., N)
+        The belief head ``P(Psi = 1)`` in the environment's frame.
+    truth : Tensor or int
+        The hidden truth 0 or 1, broadcastable to ``belief.shape[:-1]`` (for ``(B, T, N)``
+        episodes pass ``truth[:, None]``).
+
+    Returns
+    -------
+    Tensor of float64, shape (...)
+
+    Examples
+    --------
+    >>> import torch
+    >>> b = torch.tensor([[1.0, 0.5], [0.0, 0.5]])
+    >>> belief_brier(b, torch.tensor([1, 1])).tolist()
+    [0.125, 0.625]
+    """
+    b = belief.double()
+    t = torch.as_tensor(truth, device=b.device).double().unsqueeze(-1)
+    return ((b - t) ** 2).mean(-1)
+
+
+def _check_sigma(sigma: Any) -> float:
+    """``sigma`` as a float > 0, or a ``ValueError`` naming the field and the fix."""
+    return as_float(
+        sigma, "sigma", positive=True,
+        what="pass the signal noise standard deviation of the game that drew the signals "
+             "(GameConfig.sigma, a finite number > 0); with sigma = 0 the signals are exact "
+             "and signal_accuracy is the baseline",
+    )
+
+
+def signal_posterior(signals: torch.Tensor, sigma: float) -> torch.Tensor:
+    """``P(Psi = 1 | x)`` of each signal under the game's noise model, same shape.
+
+    For ``x = Psi + sigma * eps`` with ``eps ~ N(0, 1)`` and a uniform prior on ``Psi``,
+    Bayes' rule gives ``1 / (1 + exp(-(2x - 1) / (2 sigma^2)))``. The game gives an agent
+    without a signal the value 0.5, whose posterior is exactly 0.5 (it learns nothing).
+    Experts see ``Psi`` exactly and are read here as ordinary signals ``x = Psi``.
+
+    Parameters
+    ----------
+    signals : Tensor of float, any shape
+        Private signals in the environment's frame.
+    sigma : float
+        The signal noise standard deviation (``GameConfig.sigma``), finite and > 0.
+
+    Returns
+    -------
+    Tensor of float64, the shape of ``signals``
+
+    Examples
+    --------
+    >>> import torch
+    >>> signal_posterior(torch.tensor([0.5, 1.0, 0.0]), 0.5).tolist()
+    [0.5, 0.8807970779778823, 0.11920292202211755]
+    >>> signal_posterior(torch.tensor([0.5]), 0.0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: sigma=0.0 must be > 0; pass the signal noise standard deviation ...
+    """
+    s = _check_sigma(sigma)
+    x = signals.double()
+    return torch.sigmoid((2.0 * x - 1.0) / (2.0 * s * s))
+
+
+def signal_brier(signals: torch.Tensor, truth: Any, sigma: float) -> torch.Tensor:
+    """Brier score of a head that knows only its own signal, ``(..., N) -> (...)``.
+
+    The mean over agents of ``(signal_posterior(x) - Psi)^2`` (:func:`signal_posterior`):
+    the baseline beside :func:`belief_brier` (an agent without a signal scores 0.25).
+
+    Parameters
+    ----------
+    signals : Tensor of float, shape (..., N)
+        Private signals in the environment's frame (0.5 without a signal).
+    truth : Tensor or int
+        The hidden truth 0 or 1, broadcastable to ``signals.shape[:-1]``.
+    sigma : float
+        The signal noise standard deviation (``GameConfig.sigma``), finite and > 0.
+
+    Returns
+    -------
+    Tensor of float64, shape (...)
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([[0.5, 0.5], [1.0, 0.5]])  # 0.5: no signal
+    >>> signal_brier(x, torch.tensor([1, 1]), 0.5).round(decimals=4).tolist()
+    [0.25, 0.1321]
+    """
+    p = signal_posterior(signals, sigma)
+    t = torch.as_tensor(truth, device=p.device).double().unsqueeze(-1)
+    return ((p - t) ** 2).mean(-1)
