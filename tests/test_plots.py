@@ -25,6 +25,7 @@ from socialmarl.analysis.plots import (  # noqa: E402
     plot_over_steps,
     plot_sweep,
 )
+from socialmarl.analysis.style import CONFORMITY_LABEL, metric_label, metric_name  # noqa: E402
 from socialmarl.networks.generators import erdos_renyi_graph, stochastic_block_graph  # noqa: E402
 from tests.figure_geometry import node_boxes  # noqa: E402
 
@@ -59,7 +60,9 @@ def test_over_steps_lines_and_bands_equal_table():
         ys = _band_ys(band)
         for v in np.r_[d.ci_low.to_numpy(), d.ci_high.to_numpy()]:
             assert np.isclose(ys, v).any()
-        assert line.get_label() == m
+        assert line.get_label() == metric_name(m)
+    assert ax.get_ylabel() == f"{metric_label('accuracy')}; {metric_label('agreement')}"
+    assert "_" not in ax.get_ylabel() + ax.get_xlabel()
     # one line per value of a hue column
     table2 = pd.concat(
         [table.assign(network="a"), table.assign(network="b", value=table.value / 2)]
@@ -87,7 +90,10 @@ def test_sweep_panels_lines_and_bands_equal_table():
     fig, axs = plt.subplots(1, 3)
     assert plot_sweep(table, metrics, ax=axs) is fig
     for a, m in zip(axs, metrics):
-        assert a.get_title() == m
+        # titles and axis labels in words with units, never the raw column name
+        assert a.get_title() == metric_name(m) and a.get_ylabel() == metric_label(m)
+        assert a.get_xlabel() == CONFORMITY_LABEL
+        assert "_" not in a.get_title() + a.get_ylabel() + a.get_xlabel()
         assert [ln.get_label() for ln in a.lines] == ["er", "sbm"]
         for line, band, net in zip(a.lines, a.collections, ["er", "sbm"]):
             d = table[(table.metric == m) & (table.network == net)]
@@ -135,8 +141,11 @@ def test_agent_correlation_histogram_and_baseline_lines():
     xs = {ln.get_label(): ln.get_xdata()[0] for ln in ax.lines}
     t = fit.table_[fit.table_.metric == "spearman"]
     assert xs["learned mean"] == pytest.approx(fit.score(alpha=0.5))
-    for m in ("uniform", "popularity", "permuted_human"):
-        assert xs[m] == pytest.approx(t[t.model == m].value.iloc[0])
+    names = {"uniform": "uniform attention", "popularity": "popularity attention",
+             "permuted_human": "permuted human weights"}
+    for m, label in names.items():
+        assert xs[label] == pytest.approx(t[t.model == m].value.iloc[0])
+    assert "_" not in ax.get_xlabel() and "Spearman" in ax.get_xlabel()
     with pytest.raises(ValueError, match="several learned"):
         plot_agent_correlations(fit)
     js = plot_agent_correlations(fit.per_agent_, metric="js_divergence", alpha=1.0, bins=4)
@@ -229,3 +238,30 @@ def test_network_opinion_legend_never_covers_a_node(graph_kw):
     assert hits == [], f"the legend covers nodes {hits}"
     # outside the drawing area: entirely below the axes
     assert box.y1 <= ax.get_window_extent().y0
+
+
+def test_every_plot_labels_axes_in_words_in_the_package_style():
+    """No axis label, title or legend entry of any plot shows a raw name (underscores)."""
+    from socialmarl.analysis.style import RC
+
+    o, truth, g = _episodes(6)
+    gf, learned, human = _fit_case(6)
+    s = pd.DataFrame({"graph": ["a", "b"], "mean_degree": [2.0, 3.0]})
+    sums = {("er", a): summarise(o, truth, g, n_boot=20) for a in (0.0, 1.0)}
+    figs = [
+        plot_over_steps(over_steps(o, truth, g, n_boot=20), ["accuracy", "edge_disagreement"]),
+        plot_sweep(sweep_table(sums), ["accuracy_final", "edge_disagreement_final"]),
+        plot_attention_scatter(gf, learned, human),
+        plot_attention_heatmap(gf, learned, groups="block"),
+        plot_network_opinions(g, o),
+        plot_network_stats(s),
+    ]
+    for fig in figs:
+        for ax in fig.axes:
+            texts = [ax.get_xlabel(), ax.get_ylabel(), ax.get_title()]
+            if ax.get_legend() is not None:
+                texts += [t.get_text() for t in ax.get_legend().get_texts()]
+            assert not any("_" in t for t in texts), texts
+            if ax.get_label() != "<colorbar>" and ax.axison:
+                assert not ax.spines["top"].get_visible()  # the package style was active
+    assert RC["axes.spines.top"] is False

@@ -1,9 +1,11 @@
 """Figures: opinion dynamics over steps, alpha sweeps, attention against human data, networks.
 
-Every function draws with matplotlib (seaborn's colour-blind palette), takes an optional
-``ax`` (an Axes, or a sequence of Axes for the multi-panel figures) and returns the
-:class:`matplotlib.figure.Figure`. Inputs are the tidy tables of
-:mod:`socialmarl.analysis.metrics` and the arrays of :mod:`socialmarl.analysis.importance`:
+Every function draws with matplotlib in the one style of :mod:`socialmarl.analysis.style`
+(colour-blind palette, a colour per network, axis labels in words with units), takes an
+optional ``ax`` (an Axes, or a sequence of Axes for the multi-panel figures) and returns the
+:class:`matplotlib.figure.Figure`; :func:`socialmarl.analysis.style.save_figure` saves it.
+Inputs are the tidy tables of :mod:`socialmarl.analysis.metrics` and the arrays of
+:mod:`socialmarl.analysis.importance`:
 
 * :func:`plot_over_steps` -- metrics over the steps of an episode with CI bands (the table
   of :func:`socialmarl.analysis.metrics.over_steps`);
@@ -26,7 +28,6 @@ import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
 import pandas as pd
-import seaborn as sns
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -35,6 +36,14 @@ from matplotlib.font_manager import FontProperties
 from ..networks.graph import Graph
 from .importance import AttentionFit, edge_weights, row_normalise
 from .metrics import group_labels
+from .style import (
+    CONFORMITY_LABEL,
+    PALETTE,
+    metric_label,
+    metric_name,
+    network_colours,
+    style_context,
+)
 
 __all__ = [
     "OPINION_COLOURS",
@@ -81,6 +90,16 @@ def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
         raise ValueError(f"{what} lacks column(s) {missing}; it has {list(df.columns)}")
 
 
+_BASELINE_NAMES = {"uniform": "uniform attention", "popularity": "popularity attention",
+                   "permuted_human": "permuted human weights"}
+
+
+def _shared_label(metrics: Sequence[str]) -> str:
+    """One y label for several metrics on one axis: the label, or all labels joined."""
+    labels = list(dict.fromkeys(metric_label(m) for m in metrics))
+    return "; ".join(labels)
+
+
 def _line_with_band(ax: Axes, x: np.ndarray, d: pd.DataFrame, label: str, colour: Any) -> None:
     ax.plot(x, d["value"].to_numpy(dtype=float), marker="o", ms=3, label=label, color=colour)
     if {"ci_low", "ci_high"} <= set(d.columns):
@@ -111,6 +130,9 @@ def plot_over_steps(
     Returns
     -------
     matplotlib.figure.Figure
+        Lines are labelled with the metrics' names in words
+        (:func:`~socialmarl.analysis.style.metric_name`); the y axis names the metric with its
+        unit (one metric) or the units of all.
 
     Examples
     --------
@@ -120,27 +142,34 @@ def plot_over_steps(
     >>> fig = plot_over_steps(t)
     >>> [line.get_ydata().tolist() for line in fig.axes[0].lines]
     [[0.5, 0.9], [0.2, 0.8]]
+    >>> fig.axes[0].get_ylabel()
+    'accuracy (share of agents right); agreement (share of edges agreeing)'
     >>> plt.close(fig)
     """
-    _need(table, ["step", "metric", "value"] + ([hue] if hue else []), "table")
-    unknown = sorted(set(metrics) - set(table["metric"]))
-    if unknown:
-        raise ValueError(f"metrics {unknown} not in the table; it has {sorted(set(table.metric))}")
-    (a,) = _axes(ax, 1, 5.0, 3.5)
-    groups = [(m, None) for m in metrics] if hue is None else [
-        (m, h) for m in metrics for h in table[hue].drop_duplicates()
-    ]
-    colours = sns.color_palette("colorblind", len(groups))
-    for (m, h), c in zip(groups, colours):
-        d = table[table["metric"] == m]
-        if hue is not None:
-            d = d[d[hue] == h]
-        d = d.sort_values("step")
-        _line_with_band(a, d["step"].to_numpy(), d, m if h is None else f"{m} ({hue}={h})", c)
-    a.set_xlabel("step")
-    a.set_ylabel("value")
-    a.legend(frameon=False, fontsize="small")
-    return a.figure
+    with style_context():
+        _need(table, ["step", "metric", "value"] + ([hue] if hue else []), "table")
+        unknown = sorted(set(metrics) - set(table["metric"]))
+        if unknown:
+            raise ValueError(
+                f"metrics {unknown} not in the table; it has {sorted(set(table.metric))}"
+            )
+        (a,) = _axes(ax, 1, 5.0, 3.5)
+        groups = [(m, None) for m in metrics] if hue is None else [
+            (m, h) for m in metrics for h in table[hue].drop_duplicates()
+        ]
+        colours = [PALETTE[k % len(PALETTE)] for k in range(len(groups))]
+        for (m, h), c in zip(groups, colours):
+            d = table[table["metric"] == m]
+            if hue is not None:
+                d = d[d[hue] == h]
+            d = d.sort_values("step")
+            name = metric_name(m)
+            label = name if h is None else f"{name} ({hue.replace('_', ' ')} {h})"
+            _line_with_band(a, d["step"].to_numpy(), d, label, c)
+        a.set_xlabel("step of the episode")
+        a.set_ylabel(_shared_label(metrics))
+        a.legend()
+        return a.figure
 
 
 def plot_sweep(
@@ -164,6 +193,9 @@ def plot_sweep(
     Returns
     -------
     matplotlib.figure.Figure
+        Each panel is titled with the metric's name in words and its y axis with the name
+        and unit (:func:`~socialmarl.analysis.style.metric_label`); lines are labelled with
+        the networks, coloured by :func:`~socialmarl.analysis.style.network_colours`.
 
     Examples
     --------
@@ -173,27 +205,33 @@ def plot_sweep(
     >>> fig = plot_sweep(t, ["accuracy_final"])
     >>> fig.axes[0].lines[0].get_xdata().tolist(), fig.axes[0].lines[0].get_ydata().tolist()
     ([0.0, 1.0], [0.9, 0.6])
+    >>> fig.axes[0].get_title(), fig.axes[0].get_ylabel()
+    ('final accuracy', 'final accuracy (share of agents right)')
     >>> plt.close(fig)
     """
-    _need(table, ["network", "alpha", "metric", "value", "ci_low", "ci_high"], "table")
-    unknown = sorted(set(metrics) - set(table["metric"]))
-    if unknown:
-        raise ValueError(f"metrics {unknown} not in the table; it has {sorted(set(table.metric))}")
-    axs = _axes(ax, len(metrics))
-    nets = list(table["network"].drop_duplicates())
-    colours = dict(zip(nets, sns.color_palette("colorblind", len(nets))))
-    for a, m in zip(axs, metrics):
-        for net in nets:
-            d = table[(table["metric"] == m) & (table["network"] == net)].copy()
-            if d.empty:
-                continue
-            d["conformity"] = 1.0 - d["alpha"].astype(float)
-            d = d.sort_values("conformity")
-            _line_with_band(a, d["conformity"].to_numpy(), d, str(net), colours[net])
-        a.set_xlabel("conformity (1 - alpha)")
-        a.set_title(m)
-    axs[0].legend(frameon=False, fontsize="small")
-    return axs[0].figure
+    with style_context():
+        _need(table, ["network", "alpha", "metric", "value", "ci_low", "ci_high"], "table")
+        unknown = sorted(set(metrics) - set(table["metric"]))
+        if unknown:
+            raise ValueError(
+                f"metrics {unknown} not in the table; it has {sorted(set(table.metric))}"
+            )
+        axs = _axes(ax, len(metrics))
+        nets = list(table["network"].drop_duplicates())
+        colours = network_colours(nets)
+        for a, m in zip(axs, metrics):
+            for net in nets:
+                d = table[(table["metric"] == m) & (table["network"] == net)].copy()
+                if d.empty:
+                    continue
+                d["conformity"] = 1.0 - d["alpha"].astype(float)
+                d = d.sort_values("conformity")
+                _line_with_band(a, d["conformity"].to_numpy(), d, str(net), colours[net])
+            a.set_xlabel(CONFORMITY_LABEL)
+            a.set_ylabel(metric_label(m))
+            a.set_title(metric_name(m))
+        axs[0].legend(title="network")
+        return axs[0].figure
 
 
 def _attention_pair(graph: Graph, learned: Any, human: Any | None,
@@ -245,14 +283,18 @@ def plot_attention_scatter(
     [[0.25, 0.3], [0.75, 0.7]]
     >>> plt.close(fig)
     """
-    lw, hw, _ = _attention_pair(graph, learned, human, normalise)
-    (a,) = _axes(ax, 1, 4.0, 4.0)
-    a.scatter(hw, lw, s=8, alpha=0.5, color=sns.color_palette("colorblind")[0], linewidths=0)
-    hi = float(max(hw.max(initial=0.0), lw.max(initial=0.0))) or 1.0
-    a.plot([0, hi], [0, hi], ls="--", lw=1, color="0.4", label="identity")
-    a.set_xlabel("human weight" + (" (row-normalised)" if normalise else ""))
-    a.set_ylabel("learned attention" + (" (row-normalised)" if normalise else ""))
-    return a.figure
+    with style_context():
+        lw, hw, _ = _attention_pair(graph, learned, human, normalise)
+        (a,) = _axes(ax, 1, 4.0, 4.0)
+        a.scatter(hw, lw, s=8, alpha=0.5, color=PALETTE[0], linewidths=0)
+        hi = float(max(hw.max(initial=0.0), lw.max(initial=0.0))) or 1.0
+        a.plot([0, hi], [0, hi], ls="--", lw=1, color="0.4", label="identity (learned = human)")
+        a.set_xlabel("human weight" + (" (share of the agent's neighbours)" if normalise
+                                       else " (raw)"))
+        a.set_ylabel("learned attention" + (" (share of the agent's neighbours)" if normalise
+                                            else " (raw)"))
+        a.legend(loc="upper left")
+        return a.figure
 
 
 def plot_agent_correlations(
@@ -281,6 +323,8 @@ def plot_agent_correlations(
     Returns
     -------
     matplotlib.figure.Figure
+        With a fit, vertical lines labelled ``"learned mean"``, ``"uniform attention"``,
+        ``"popularity attention"`` and ``"permuted human weights"``.
 
     Examples
     --------
@@ -289,53 +333,57 @@ def plot_agent_correlations(
     [1.0, 3.0]
     >>> plt.close(fig)
     """
-    fit = source if isinstance(source, AttentionFit) else None
-    if fit is not None:
-        if not hasattr(fit, "per_agent_"):
-            raise ValueError("the AttentionFit is not fitted; call fit(graph, learned, human)")
-        source = fit.per_agent_
-    if isinstance(source, pd.DataFrame):
-        _need(source, ["model", "alpha", "seed", metric], "per_agent table")
-        d = source[source["model"] == "learned"]
-        if alpha is not None:
-            d = d[np.isclose(d["alpha"], alpha)]
-        if seed is not None:
-            d = d[np.isclose(d["seed"], seed)]
-        if d[["alpha", "seed"]].drop_duplicates().shape[0] != 1:
-            raise ValueError(
-                "the table holds several learned matrices; choose one with alpha=... and seed=..."
-            )
-        key = d[["alpha", "seed"]].iloc[0]
-        values = d[metric].to_numpy(dtype=float)
-    else:
-        values = np.asarray(source.detach().cpu() if isinstance(source, torch.Tensor) else source,
-                            dtype=float).reshape(-1)
-        key = None
-    if isinstance(bins, int):
-        lo = -1.0 if metric == "spearman" else 0.0
-        bins = np.linspace(lo, 1.0, bins + 1)
-    (a,) = _axes(ax, 1, 4.5, 3.2)
-    colours = sns.color_palette("colorblind", 5)
-    a.hist(values[~np.isnan(values)], bins=bins, color=colours[0], alpha=0.8, label="agents")
-    if fit is not None:
-        t = fit.table_[fit.table_["metric"] == metric]
-        learned = t[(t["model"] == "learned")]
-        if key is not None:
-            same_a = np.isclose(learned["alpha"], key["alpha"]) | (
-                learned["alpha"].isna() & np.isnan(key["alpha"]))
-            same_s = np.isclose(learned["seed"], key["seed"]) | (
-                learned["seed"].isna() & np.isnan(key["seed"]))
-            learned = learned[same_a & same_s]
-        lines = [("learned mean", learned)] + [
-            (m, t[t["model"] == m]) for m in ("uniform", "popularity", "permuted_human")
-        ]
-        for (name, row), c in zip(lines, colours[1:]):
-            if len(row):
-                a.axvline(float(row["value"].iloc[0]), color=c, ls="--", lw=1.5, label=name)
-    a.set_xlabel(f"per-agent {metric}")
-    a.set_ylabel("agents")
-    a.legend(frameon=False, fontsize="small")
-    return a.figure
+    with style_context():
+        fit = source if isinstance(source, AttentionFit) else None
+        if fit is not None:
+            if not hasattr(fit, "per_agent_"):
+                raise ValueError("the AttentionFit is not fitted; call fit(graph, learned, human)")
+            source = fit.per_agent_
+        if isinstance(source, pd.DataFrame):
+            _need(source, ["model", "alpha", "seed", metric], "per_agent table")
+            d = source[source["model"] == "learned"]
+            if alpha is not None:
+                d = d[np.isclose(d["alpha"], alpha)]
+            if seed is not None:
+                d = d[np.isclose(d["seed"], seed)]
+            if d[["alpha", "seed"]].drop_duplicates().shape[0] != 1:
+                raise ValueError(
+                    "the table holds several learned matrices; choose one with alpha=... and "
+                    "seed=..."
+                )
+            key = d[["alpha", "seed"]].iloc[0]
+            values = d[metric].to_numpy(dtype=float)
+        else:
+            values = np.asarray(source.detach().cpu() if isinstance(source, torch.Tensor)
+                                else source,
+                                dtype=float).reshape(-1)
+            key = None
+        if isinstance(bins, int):
+            lo = -1.0 if metric == "spearman" else 0.0
+            bins = np.linspace(lo, 1.0, bins + 1)
+        (a,) = _axes(ax, 1, 4.5, 3.2)
+        colours = PALETTE[:5]
+        a.hist(values[~np.isnan(values)], bins=bins, color=colours[0], alpha=0.8, label="agents")
+        if fit is not None:
+            t = fit.table_[fit.table_["metric"] == metric]
+            learned = t[(t["model"] == "learned")]
+            if key is not None:
+                same_a = np.isclose(learned["alpha"], key["alpha"]) | (
+                    learned["alpha"].isna() & np.isnan(key["alpha"]))
+                same_s = np.isclose(learned["seed"], key["seed"]) | (
+                    learned["seed"].isna() & np.isnan(key["seed"]))
+                learned = learned[same_a & same_s]
+            lines = [("learned mean", learned)] + [
+                (_BASELINE_NAMES[m], t[t["model"] == m])
+                for m in ("uniform", "popularity", "permuted_human")
+            ]
+            for (name, row), c in zip(lines, colours[1:]):
+                if len(row):
+                    a.axvline(float(row["value"].iloc[0]), color=c, ls="--", lw=1.5, label=name)
+        a.set_xlabel(f"per agent: {metric_label(metric)}")
+        a.set_ylabel("agents (count)")
+        a.legend()
+        return a.figure
 
 
 def plot_attention_heatmap(
@@ -378,28 +426,32 @@ def plot_attention_heatmap(
     [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.25, 0.75, 0.0]]
     >>> plt.close(fig)
     """
-    w = row_normalise(graph, attention) if normalise else edge_weights(graph, attention)
-    ei = graph.edge_index.cpu().numpy()
-    keep = ei[0] != ei[1]
-    n = graph.num_nodes
-    mat = np.zeros((n, n))
-    mat[ei[1, keep], ei[0, keep]] = w[keep]
-    order = np.arange(n)
-    codes = None
-    if groups is not None:
-        codes = group_labels(graph, groups, n)
-        order = np.argsort(codes, kind="stable")
-    (a,) = _axes(ax, 1, 5.0, 4.5)
-    im = a.imshow(mat[order][:, order], cmap=cmap, interpolation="nearest")
-    a.figure.colorbar(im, ax=a, fraction=0.046, pad=0.04)
-    if codes is not None:
-        cuts = np.nonzero(np.diff(codes[order]))[0] + 0.5
-        for c in cuts:
-            a.axhline(c, color="white", lw=0.8)
-            a.axvline(c, color="white", lw=0.8)
-    a.set_xlabel("attended agent")
-    a.set_ylabel("attending agent")
-    return a.figure
+    with style_context():
+        w = row_normalise(graph, attention) if normalise else edge_weights(graph, attention)
+        ei = graph.edge_index.cpu().numpy()
+        keep = ei[0] != ei[1]
+        n = graph.num_nodes
+        mat = np.zeros((n, n))
+        mat[ei[1, keep], ei[0, keep]] = w[keep]
+        order = np.arange(n)
+        codes = None
+        if groups is not None:
+            codes = group_labels(graph, groups, n)
+            order = np.argsort(codes, kind="stable")
+        (a,) = _axes(ax, 1, 5.0, 4.5)
+        im = a.imshow(mat[order][:, order], cmap=cmap, interpolation="nearest")
+        a.grid(False)
+        cbar = a.figure.colorbar(im, ax=a, fraction=0.046, pad=0.04)
+        cbar.set_label("attention" + (" (share of the row's neighbours)" if normalise
+                                      else " (raw)"))
+        if codes is not None:
+            cuts = np.nonzero(np.diff(codes[order]))[0] + 0.5
+            for c in cuts:
+                a.axhline(c, color="white", lw=0.8)
+                a.axvline(c, color="white", lw=0.8)
+        a.set_xlabel("attended agent" + (" (sorted by group)" if groups is not None else ""))
+        a.set_ylabel("attending agent" + (" (sorted by group)" if groups is not None else ""))
+        return a.figure
 
 
 def plot_network_opinions(
@@ -449,35 +501,38 @@ def plot_network_opinions(
     ['guess 0 (1)', 'guess 1 (2)', 'wait (1)']
     >>> plt.close(fig)
     """
-    o = np.asarray(outputs.detach().cpu() if isinstance(outputs, torch.Tensor) else outputs)
-    if o.ndim == 3:
-        o = o[episode, step]
-    elif o.ndim == 2:
-        o = o[step]
-    if o.ndim != 1 or o.shape[0] != graph.num_nodes:
-        raise ValueError(
-            f"outputs gives {o.shape} at the chosen step; need one code per agent "
-            f"({graph.num_nodes}): pass (B, T, N), (T, N) or (N,)"
-        )
-    if not np.isin(o, [0, 1, 2]).all():
-        raise ValueError(f"outputs holds codes {sorted(set(o.tolist()) - {0, 1, 2})}; use 0, 1, 2")
-    g = graph.to_networkx()
-    if pos is None:
-        pos = nx.spring_layout(g, seed=seed)
-    (a,) = _axes(ax, 1, 5.0, 5.0)
-    nodes = list(range(graph.num_nodes))
-    coll = nx.draw_networkx_nodes(g, pos, nodelist=nodes, ax=a, node_size=node_size,
-                                  node_color=[OPINION_COLOURS[int(c)] for c in o])
-    coll.set_gid("nodes")
-    coll.set_zorder(2)
-    arrows = graph.directed and graph.num_edges <= 500  # arrow patches are slow on big graphs
-    nx.draw_networkx_edges(g, pos, ax=a, alpha=0.25, width=0.6, arrows=arrows,
-                           node_size=node_size)
-    for code, col in OPINION_COLOURS.items():
-        a.scatter([], [], color=col, label=f"{_OPINION_NAMES[code]} ({int((o == code).sum())})")
-    _legend_below(a, node_size)
-    a.set_axis_off()
-    return a.figure
+    with style_context():
+        o = np.asarray(outputs.detach().cpu() if isinstance(outputs, torch.Tensor) else outputs)
+        if o.ndim == 3:
+            o = o[episode, step]
+        elif o.ndim == 2:
+            o = o[step]
+        if o.ndim != 1 or o.shape[0] != graph.num_nodes:
+            raise ValueError(
+                f"outputs gives {o.shape} at the chosen step; need one code per agent "
+                f"({graph.num_nodes}): pass (B, T, N), (T, N) or (N,)"
+            )
+        if not np.isin(o, [0, 1, 2]).all():
+            raise ValueError(
+                f"outputs holds codes {sorted(set(o.tolist()) - {0, 1, 2})}; use 0, 1, 2"
+            )
+        g = graph.to_networkx()
+        if pos is None:
+            pos = nx.spring_layout(g, seed=seed)
+        (a,) = _axes(ax, 1, 5.0, 5.0)
+        nodes = list(range(graph.num_nodes))
+        coll = nx.draw_networkx_nodes(g, pos, nodelist=nodes, ax=a, node_size=node_size,
+                                      node_color=[OPINION_COLOURS[int(c)] for c in o])
+        coll.set_gid("nodes")
+        coll.set_zorder(2)
+        arrows = graph.directed and graph.num_edges <= 500  # arrow patches are slow on big graphs
+        nx.draw_networkx_edges(g, pos, ax=a, alpha=0.25, width=0.6, arrows=arrows,
+                               node_size=node_size)
+        for code, col in OPINION_COLOURS.items():
+            a.scatter([], [], color=col, label=f"{_OPINION_NAMES[code]} ({int((o == code).sum())})")
+        _legend_below(a, node_size)
+        a.set_axis_off()
+        return a.figure
 
 
 def _legend_below(a: Axes, node_size: float) -> None:
@@ -533,28 +588,30 @@ def plot_network_stats(
     [0.5, 0.1]
     >>> plt.close(fig)
     """
-    if not isinstance(summary, pd.DataFrame):
-        raise TypeError(f"summary must be a pandas DataFrame, got {type(summary).__name__}")
-    if label is None:
-        label = next((c for c in ("graph", "network", "name") if c in summary.columns), None)
-    names = (summary[label] if label is not None else summary.index).astype(str).tolist()
-    if columns is None:
-        columns = [c for c in summary.columns
-                   if c != label and pd.api.types.is_numeric_dtype(summary[c])
-                   and not pd.api.types.is_bool_dtype(summary[c])]
-    else:
-        _need(summary, list(columns), "summary")
-        bad = [c for c in columns if not pd.api.types.is_numeric_dtype(summary[c])]
-        if bad:
-            raise ValueError(f"column(s) {bad} are not numeric; choose numeric statistics")
-    if not columns:
-        raise ValueError("summary has no numeric column to plot")
-    axs = _axes(ax, len(columns), 2.8, 3.2, ncols=ncols)
-    colours = sns.color_palette("colorblind", len(names))
-    x = np.arange(len(names))
-    for a, col in zip(axs, columns):
-        a.bar(x, summary[col].to_numpy(dtype=float), color=colours)
-        a.set_xticks(x, names, rotation=45, ha="right")
-        a.set_title(col)
-    axs[0].figure.tight_layout()
-    return axs[0].figure
+    with style_context():
+        if not isinstance(summary, pd.DataFrame):
+            raise TypeError(f"summary must be a pandas DataFrame, got {type(summary).__name__}")
+        if label is None:
+            label = next((c for c in ("graph", "network", "name") if c in summary.columns), None)
+        names = (summary[label] if label is not None else summary.index).astype(str).tolist()
+        if columns is None:
+            columns = [c for c in summary.columns
+                       if c != label and pd.api.types.is_numeric_dtype(summary[c])
+                       and not pd.api.types.is_bool_dtype(summary[c])]
+        else:
+            _need(summary, list(columns), "summary")
+            bad = [c for c in columns if not pd.api.types.is_numeric_dtype(summary[c])]
+            if bad:
+                raise ValueError(f"column(s) {bad} are not numeric; choose numeric statistics")
+        if not columns:
+            raise ValueError("summary has no numeric column to plot")
+        axs = _axes(ax, len(columns), 2.8, 3.2, ncols=ncols)
+        colours = [network_colours(names)[nm] for nm in names]
+        x = np.arange(len(names))
+        for a, col in zip(axs, columns):
+            a.bar(x, summary[col].to_numpy(dtype=float), color=colours)
+            a.set_xticks(x, names, rotation=45, ha="right")
+            a.set_title(metric_name(col))
+            a.grid(False, axis="x")
+        axs[0].figure.tight_layout()
+        return axs[0].figure
