@@ -3,7 +3,8 @@
 A flat namespace, networkx-style: ``import socialmarl as sm`` then ``sm.Graph``,
 ``sm.ConsensusGame``, ``sm.Trainer``, ``sm.load_congress_twitter``, ``sm.summarise`` and so
 on. The sub-packages hold the rest, in layers (``docs/ARCHITECTURE.md``): ``sm.common``,
-``sm.networks``, ``sm.game``, ``sm.rules``, ``sm.learning``, ``sm.analysis`` and ``sm.apps``;
+``sm.networks``, ``sm.game``, ``sm.rules``, ``sm.learning``, ``sm.analysis``, ``sm.sweeps``
+and ``sm.apps``;
 ``sm.metrics``, ``sm.plots``, ``sm.importance`` and ``sm.widgets`` are shortcuts to the
 analysis and widget modules. Plumbing (atomic writes, config serialisation, checks) stays in
 :mod:`socialmarl.common` and is not part of the flat namespace.
@@ -39,6 +40,7 @@ _PARTS: dict[str, tuple[str, ...]] = {
                              "stochastic_block_graph", "watts_strogatz_graph"),
     ".networks.resolve": ("load_network",),
     ".networks.network": ("Network",),
+    ".networks.pieces": ("bfs_subgraph",),
     ".networks.loaders": ("load_edgelist", "load_csv_edges", "load_graphml",
                           "human_attention_weights", "load_congress_twitter",
                           "congress_human_attention", "download_congress_twitter",
@@ -72,9 +74,17 @@ _PARTS: dict[str, tuple[str, ...]] = {
     ".analysis.plots": ("plot_over_steps", "plot_sweep", "plot_attention_scatter",
                         "plot_agent_correlations", "plot_attention_heatmap",
                         "plot_network_opinions", "plot_network_stats"),
+    ".analysis.style": ("save_figure", "metric_label"),
+    ".analysis.seeds": ("seed_summary", "alpha_contrast", "difference_in_differences"),
+    ".analysis.claims": ("assess_claims", "claims_text", "Claim"),
+    ".analysis.paper_figures": ("paper_figures", "save_paper_figures"),
     # applications (socialmarl.apps)
     ".apps.widgets": ("explore_game", "game_explorer"),
     ".apps.reproduce": ("reproduce",),
+    ".apps.report": ("write_report",),
+    # sweeps (socialmarl.sweeps)
+    ".sweeps.sweep": ("sweep", "SweepResult", "SweepError", "read_results"),
+    ".sweeps.spec": ("SweepSpec", "load_sweep_spec"),
     # the game for other libraries (socialmarl.adapters; each needs its optional extra)
     ".adapters.torchrl_env": ("ConsensusTorchRLEnv",),
     ".adapters.pettingzoo_env": ("ConsensusParallelEnv",),
@@ -92,6 +102,7 @@ _ALIASES: dict[str, tuple[str, str]] = {"simulate_rule": (".rules", "simulate")}
 _SUBMODULES: dict[str, str] = {
     "common": ".common", "networks": ".networks", "game": ".game", "rules": ".rules",
     "learning": ".learning", "analysis": ".analysis", "apps": ".apps", "adapters": ".adapters",
+    "sweeps": ".sweeps",
     "metrics": ".analysis.metrics", "plots": ".analysis.plots",
     "importance": ".analysis.importance", "widgets": ".apps.widgets",
 }

@@ -59,7 +59,8 @@ LAYERS: dict[str, int] = {
     "learning": 3,
     "analysis": 4,
     "adapters": 4,
-    "apps": 5,
+    "sweeps": 5,
+    "apps": 6,
 }
 
 #: files of the package root that are allowed besides the sub-packages
@@ -555,12 +556,12 @@ def test_checker_flags_a_subpackage_without_a_layer(tmp_path):
     package = write_package(tmp_path, {
         "__init__.py": "",
         "common/__init__.py": "",
-        "sweeps/__init__.py": "",
-        "sweeps/grid.py": "from ..common import checks\n",
+        "plugins/__init__.py": "",
+        "plugins/grid.py": "from ..common import checks\n",
         "common/checks.py": "",
     })
     violations = _violations(package)
-    assert violations and all("'sweeps' has no layer" in v for v in violations), violations
+    assert violations and all("'plugins' has no layer" in v for v in violations), violations
 
 
 def test_checker_finds_stray_root_entries(tmp_path):

@@ -137,28 +137,36 @@ def reproduced(tmp_path_factory) -> dict:
     """
     out = tmp_path_factory.mktemp("cli") / "rep"
     out.mkdir()
-    stale = plant_stale_temp_file(out, "numbers.csv")
+    stale = plant_stale_temp_file(out, "results.csv")
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        code = main(["reproduce", "--preset", "smoke", "--out", str(out), "--no-progress"])
+        code = main(["reproduce", "--preset", "smoke", "--out", str(out), "--no-progress",
+                     "--engine", "local"])
     assert code == 0, stderr.getvalue()
     return {"out": out, "stdout": stdout.getvalue(), "stale": stale}
 
 
 def test_reproduce_smoke_writes_the_results_folder(reproduced):
     out = reproduced["out"]
-    for name in ("conformity.png", "attention_fit.png", "numbers.csv", "attention_fit.csv",
-                 "summary.txt", "config.json"):
+    for name in ("accuracy_conformity.png", "accuracy_conformity.svg",
+                 "lying_conformity.png", "social_vs_camp.svg", "attention_conformity.png",
+                 "results.parquet", "results.csv", "attention_fit.csv", "summary.txt",
+                 "config.json", "sweep.json"):
         assert (out / name).stat().st_size > 0, name
-    numbers = pd.read_csv(out / "numbers.csv")
-    nets = set(numbers.network)
-    assert {"bluesky-like", "camp", "learned attention vs human"} <= nets
-    acc = numbers[(numbers.metric == "accuracy_final")]
-    assert sorted(set(acc.alpha)) == [0.0, 1.0]
+    table = pd.read_csv(out / "results.csv")
+    assert set(table.network) == {"bluesky-like", "camp"}
+    acc = table[(table.metric == "accuracy_final")]
+    assert sorted(set(acc.alpha)) == [0.0, 1.0] and sorted(set(acc.seed)) == [0, 1]
     assert ((acc.ci_low <= acc.value) & (acc.value <= acc.ci_high)).all()
+    assert {"belief_accuracy_final", "belief_brier_final", "signal_brier",
+            "attention_spearman"} <= set(table.metric)
     cfg = json.loads((out / "config.json").read_text())
-    assert cfg["preset"]["name"] == "smoke"
-    assert "best alpha" in reproduced["stdout"]
+    assert cfg["preset"]["name"] == "smoke" and cfg["sweep"]["seeds"] == [0, 1]
+    text = (out / "summary.txt").read_text()
+    for claim in ("accuracy", "lying", "camp", "attention"):
+        assert f"({claim}):" in text
+    assert text.count("verdict: ") == 4
+    assert "verdict:" in reproduced["stdout"]
     assert not reproduced["stale"].exists()  # the killed writer's leftover is gone
 
 
@@ -173,16 +181,26 @@ def test_reproduce_prints_exactly_the_files_it_wrote(reproduced):
     assert len(printed) == len(set(printed))
 
 
-def test_a_second_reproduce_into_the_same_folder_is_refused(reproduced, capsys):
+def test_a_second_reproduce_continues_and_another_preset_is_refused(reproduced, capsys):
     out = reproduced["out"]
-    before = {str(p.relative_to(out)): (p.stat().st_mtime_ns, p.read_bytes())
-              for p in sorted(out.rglob("*")) if p.is_file()}
-    assert main(["reproduce", "--preset", "smoke", "--out", str(out), "--no-progress"]) == 2
+
+    def state() -> dict:
+        return {str(p.relative_to(out)): (p.stat().st_mtime_ns, p.read_bytes())
+                for p in sorted(out.rglob("*")) if p.is_file()}
+
+    before = state()
+    assert main(["reproduce", "--preset", "quick", "--out", str(out), "--no-progress",
+                 "--engine", "local"]) == 2
     err = capsys.readouterr().err
     assert "--overwrite" in err and str(out) in err and "Traceback" not in err
-    after = {str(p.relative_to(out)): (p.stat().st_mtime_ns, p.read_bytes())
-             for p in sorted(out.rglob("*")) if p.is_file()}
-    assert after == before
+    assert state() == before
+    # the same preset again: every job is finished, nothing is trained, the numbers stay
+    assert main(["reproduce", "--preset", "smoke", "--out", str(out), "--no-progress",
+                 "--engine", "local"]) == 0
+    after = state()
+    jobs = [k for k in before if k.startswith("jobs/")]
+    assert all(after[k] == before[k] for k in jobs)
+    assert after["results.csv"][1] == before["results.csv"][1]
 
 
 def test_train_keeps_cpu_memory_unless_told_not_to(tmp_path, monkeypatch):

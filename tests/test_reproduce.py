@@ -1,4 +1,4 @@
-"""The breadth-first piece of a graph used by the reproduction presets."""
+"""The breadth-first piece of a graph used by the reproduction presets and sweeps."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import socialmarl as sm
-from socialmarl.apps.reproduce import bfs_subgraph
+from socialmarl.networks.pieces import bfs_subgraph
 
 
 def test_bfs_subgraph_matches_networkx_and_renormalises():
@@ -31,3 +31,13 @@ def test_bfs_subgraph_matches_networkx_and_renormalises():
     assert np.allclose(tot[has & (tot > 0)], 1.0)
     with pytest.raises(ValueError, match="size=0"):
         bfs_subgraph(g, 0)
+
+
+def test_bfs_piece_of_a_camp_keeps_its_interaction_probabilities():
+    camp = sm.load_camp_sample().graph
+    sub = bfs_subgraph(camp, 12)
+    ids = sub.node_attrs["original_id"]
+    full = {(int(a), int(b)): float(w) for (a, b), w in
+            zip(camp.edge_index.T.tolist(), camp.edge_weight.tolist())}
+    for (a, b), w in zip(sub.edge_index.T.tolist(), sub.edge_weight.tolist()):
+        assert w == pytest.approx(full[(ids[a], ids[b])])  # q is kept, not renormalised

@@ -5,6 +5,7 @@
     socialmarl train --out DIR --resume                continue a stopped run
     socialmarl evaluate RUN_DIR [--episodes K] [--graph NETWORK] [--<game rule>] [--out DIR]
     socialmarl reproduce [--preset quick|paper|smoke] [--graph NETWORK] [--out DIR]
+    socialmarl sweep GRID.yaml [--out DIR] [--engine auto|local|ray] [--address ADDR]
 
 ``NETWORK`` is a built-in name (``ba100``, ``karate_club``, ``bluesky_sample``,
 ``camp_sample`` ...), a real data set by name read from ``--data-dir``
@@ -265,13 +266,38 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from .reproduce import reproduce
 
-    social = (load_network(args.graph, data_dir=args.data_dir) if args.graph else None)
-    camp = (load_network(args.camp, data_dir=args.data_dir) if args.camp else None)
     res = reproduce(args.preset, args.out, device=args.device, progress=not args.no_progress,
-                    social=social, camp=camp, overwrite=args.overwrite)
+                    social=args.graph, camp=args.camp, data_dir=args.data_dir,
+                    engine=args.engine, address=args.address, overwrite=args.overwrite)
     print(res["summary"], end="")
     print(f"wrote {args.out}: {', '.join(res['files'])}")
-    return 0
+    return 1 if res["failed"] else 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from ..sweeps.sweep import sweep
+
+    res = sweep(args.grid, args.out, engine=args.engine, address=args.address,
+                device=args.device, max_retries=args.max_retries,
+                progress=not args.no_progress)
+    ran = [j for j in res.jobs if j["status"] in ("finished", "resumed")]
+    print(f"{len(ran)} jobs run, {res.reused} already finished, {len(res.failed)} failed "
+          f"({res.engine}, {res.seconds:.0f} s)")
+    files = ["sweep.json", "results.parquet", "results.csv"]
+    if (Path(args.out) / "attention_fit.csv").is_file():
+        files.append("attention_fit.csv")
+    if args.figures and not res.table.empty:
+        from .report import write_report
+
+        report = write_report(res.table, res.fits, args.out, title=f"sweep {args.grid}")
+        files += report["files"]
+        print(report["summary"], end="")
+    print(f"wrote {args.out}: {', '.join(files)}, jobs/")
+    for job in res.failed:
+        print(f"socialmarl sweep: job {job['folder']} failed: {job['error']} (traceback in "
+              f"{Path(args.out) / 'jobs' / job['folder'] / 'error.txt'}); run the same "
+              "command again after fixing it: finished jobs are skipped", file=sys.stderr)
+    return 1 if res.failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -337,9 +363,11 @@ def build_parser() -> argparse.ArgumentParser:
     _camp_option(ev)
     ev.set_defaults(func=cmd_evaluate)
 
-    rp = command("reproduce", "the paper's claims on bundled data, end to end")
+    rp = command("reproduce", "the paper's claims on bundled data, end to end, as a sweep "
+                 "with seeds; run again into the same --out to continue it")
     rp.add_argument("--preset", default="quick", choices=["smoke", "quick", "paper"],
-                    help="smoke: seconds; quick: minutes on a CPU; paper: full scale (GPU)")
+                    help="smoke: seconds; quick: under 10 minutes on a 2-core CPU; paper: the "
+                    "paper's scale (a GPU or a Ray cluster)")
     network_options(rp, None, "the social network instead of the bundled Bluesky-like "
                     "sample (its edge weights, if any, are the human importance to fit)")
     rp.add_argument("--camp", default=None, metavar="NETWORK",
@@ -347,11 +375,36 @@ def build_parser() -> argparse.ArgumentParser:
                     "bayaka, or a BaYaka-style folder)")
     rp.add_argument("--out", default="results/reproduce", help="results folder")
     rp.add_argument("--overwrite", action="store_true",
-                    help="replace the results of an earlier reproduction in OUT")
+                    help="replace an earlier reproduction with other settings in OUT")
     rp.add_argument("--device", default="cpu", help="cpu or cuda")
+    _engine_options(rp)
     rp.add_argument("--no-progress", action="store_true", help="hide progress bars")
     rp.set_defaults(func=cmd_reproduce)
+
+    sw = command("sweep", "train, evaluate and tabulate a grid of networks x alphas x seeds x "
+                 "settings, here or on a Ray cluster")
+    sw.add_argument("grid", help="the grid: a YAML or JSON file (see socialmarl.sweeps.spec)")
+    sw.add_argument("--out", default="results/sweep",
+                    help="results folder; running again skips finished jobs and resumes "
+                    "interrupted ones")
+    _engine_options(sw)
+    sw.add_argument("--device", default=None, help="cpu or cuda (default: the grid's device)")
+    sw.add_argument("--figures", action=argparse.BooleanOptionalAction, default=True,
+                    help="draw the paper's figures and write summary.txt from the table")
+    sw.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    sw.set_defaults(func=cmd_sweep)
     return parser
+
+
+def _engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", default="auto", choices=["auto", "local", "ray"],
+                   help="where jobs run: local (this process, one after another), ray (Ray "
+                   "tasks), auto (ray when installed: pip install 'socialmarl[cluster]')")
+    p.add_argument("--address", default=None,
+                   help="a Ray cluster to join (default: $RAY_ADDRESS, else a Ray instance "
+                   "started on this machine)")
+    p.add_argument("--max-retries", type=int, default=3,
+                   help="Ray retries of a job whose worker process died")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -50,6 +50,7 @@ __getattr__, __dir__, _lazy = lazy_names(__name__, {
                  "bluesky_crawl_cache", "bundled_data_dir", "real_data_dir"),
     ".resolve": ("load_network",),
     ".network": ("Network",),
+    ".pieces": ("bfs_subgraph",),
     ".stats": ("network_summary", "degree_table", "degree_distribution", "reciprocity",
                "average_clustering", "degree_assortativity", "attribute_assortativity",
                "path_lengths", "communities"),
