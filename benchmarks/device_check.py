@@ -16,7 +16,7 @@ import time
 import torch
 
 import socialmarl as sm
-from socialmarl.apps.reproduce import PRESETS
+from socialmarl.apps.reproduce import preset_agent_steps
 
 
 def sync() -> None:
@@ -72,12 +72,12 @@ def main() -> None:
     r = bench(1000, 11, 32, 20, "cuda", 3)
     rows.append(("stacked pass, N=1000, P=11 (agent-steps/s)", f"{r['stacked']:.3g}"))
     rows.append(("loop pass, N=1000, P=11 (agent-steps/s)", f"{r['loop']:.3g}"))
-    paper = PRESETS["paper"]
-    social = (len(paper.alphas) * paper.envs_per_alpha * paper.social_updates * 20
-              * paper.social_nodes)
-    rows.append(("paper preset, social network: agent-steps", f"{social:.3g}"))
-    rows.append(("paper preset, social network: estimated minutes at the P=11 rate",
-                 f"{social / eleven / 60:.1f}"))
+    steps = preset_agent_steps("paper")
+    for net, n_steps in steps.items():
+        rows.append((f"paper preset, {net}: agent-steps", f"{n_steps:.3g}"))
+    total = sum(steps.values())
+    rows.append(("paper preset, all networks: estimated hours at the P=11 rate",
+                 f"{total / eleven / 3600:.1f}"))
     width = max(len(k) for k, _ in rows)
     print("\ndevice check")
     for k, v in rows:

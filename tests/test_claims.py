@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from socialmarl.analysis.claims import VERDICTS, assess_claims, claims_text
 from socialmarl.analysis.importance import AttentionFit
@@ -16,6 +17,9 @@ from socialmarl.analysis.seeds import (
     difference_in_differences,
     seed_bootstrap,
     seed_summary,
+    seed_t_interval,
+    t_contrast,
+    welch_df,
 )
 from socialmarl.networks.generators import stochastic_block_graph
 from tests.synthetic_sweep import synthetic_table
@@ -48,7 +52,8 @@ def test_seed_bootstrap_equals_numpy_percentile_bootstrap():
     by_id = t.sort_values("seed").value.to_numpy()
     rng = np.random.default_rng(3)
     reps = by_id[rng.integers(0, 6, size=(400, 6))].mean(1)
-    s = seed_summary(t.sample(frac=1.0, random_state=1), n_boot=400, ci=0.95, seed=3)
+    s = seed_summary(t.sample(frac=1.0, random_state=1), method="bootstrap", n_boot=400,
+                     ci=0.95, seed=3)
     np.testing.assert_allclose(s[["value", "ci_low", "ci_high"]].to_numpy()[0],
                                [v.mean(), *np.quantile(reps, [0.025, 0.975])])
     assert s.n_seeds.iloc[0] == 6 and s.n.iloc[0] == 60 and s.interval.iloc[0] == "seeds"
@@ -73,16 +78,36 @@ def test_one_seed_falls_back_to_the_episode_interval():
     r = t[(t.network == "camp") & (t.alpha == 0.5) & (t.metric == "accuracy_final")].iloc[0]
     got = s[(s.network == "camp") & (s.alpha == 0.5) & (s.metric == "accuracy_final")].iloc[0]
     assert (got.value, got.ci_low, got.ci_high) == (r.value, r.ci_low, r.ci_high)
-    c = alpha_contrast(t, "accuracy_final", "camp", 1.0, 0.0, n_boot=2000)
+    c = alpha_contrast(t, "accuracy_final", "camp", 1.0, 0.0)
     assert c.interval == "episodes (one seed)" and c.n_seeds == (1, 1)
-    # two independent normal cells of sd 0.02/1.96: the difference has sd ~0.0144
-    assert (c.ci_high - c.ci_low) / 2 == pytest.approx(1.96 * 0.02 * np.sqrt(2) / 1.96, rel=0.1)
+    # two independent normal terms of sd 0.02/1.96 (infinite df): the normal interval of
+    # the difference, half-width 1.96 * 0.02 * sqrt(2) / 1.96
+    z = stats.norm.ppf(0.975)
+    assert c.df == np.inf and c.se == pytest.approx(0.02 * np.sqrt(2) / z)
+    assert (c.ci_high - c.ci_low) / 2 == pytest.approx(0.02 * np.sqrt(2))
+    b = alpha_contrast(t, "accuracy_final", "camp", 1.0, 0.0, method="bootstrap", n_boot=2000)
+    assert (b.ci_high - b.ci_low) / 2 == pytest.approx(0.02 * np.sqrt(2), rel=0.1)
+    # a one-seed cell beside a cell of 4 seeds: Welch's df counts only the seed term
+    t4 = synthetic_table(seeds=4, noise=0.05, rng_seed=9)
+    mixed = pd.concat([t4[t4.alpha != 0.0], t4[(t4.alpha == 0.0) & (t4.seed == 2)]])
+    m = alpha_contrast(mixed, "accuracy_final", "camp", 1.0, 0.0)
+    v = t4[(t4.network == "camp") & (t4.alpha == 1.0) & (t4.metric == "accuracy_final")].value
+    one = t4[(t4.network == "camp") & (t4.alpha == 0.0) & (t4.seed == 2)
+             & (t4.metric == "accuracy_final")].iloc[0]
+    v1, v2 = v.var(ddof=1) / 4, ((one.ci_high - one.ci_low) / (2 * z)) ** 2
+    assert m.interval == "seeds and episodes" and m.n_seeds == (4, 1)
+    assert m.df == pytest.approx((v1 + v2) ** 2 / (v1 ** 2 / 3))
+    half = stats.t.ppf(0.975, m.df) * np.sqrt(v1 + v2)
+    assert (m.ci_low, m.ci_high) == pytest.approx((m.estimate - half, m.estimate + half))
+    # no episode interval for the one-seed cell: no interval at all
+    bare = mixed.assign(ci_low=np.nan, ci_high=np.nan)
+    assert alpha_contrast(bare, "accuracy_final", "camp", 1.0, 0.0).interval == "none"
 
 
-def test_contrasts_resample_each_cell_like_numpy():
+def test_bootstrap_contrasts_resample_each_cell_like_numpy():
     t = synthetic_table(seeds=4, noise=0.05, rng_seed=3)
     c = difference_in_differences(t, "accuracy_final", "bluesky-like", "camp", 1.0, 0.0,
-                                  n_boot=300, seed=5)
+                                  method="bootstrap", n_boot=300, seed=5)
     rng = np.random.default_rng(5)
     reps = np.zeros(300)
     est = 0.0
@@ -95,7 +120,8 @@ def test_contrasts_resample_each_cell_like_numpy():
     assert c.estimate == pytest.approx(est)
     np.testing.assert_allclose([c.ci_low, c.ci_high], np.quantile(reps, [0.025, 0.975]))
     # paired: one draw of seed ids for every cell
-    p = alpha_contrast(t, "accuracy_final", "camp", 1.0, 0.0, paired=True, n_boot=300, seed=2)
+    p = alpha_contrast(t, "accuracy_final", "camp", 1.0, 0.0, paired=True, method="bootstrap",
+                       n_boot=300, seed=2)
     rng = np.random.default_rng(2)
     idx = rng.integers(0, 4, size=(300, 4))
     va = t[(t.network == "camp") & (t.alpha == 1.0) & (t.metric == "accuracy_final")]
@@ -103,11 +129,129 @@ def test_contrasts_resample_each_cell_like_numpy():
     d = va.sort_values("seed").value.to_numpy()[idx].mean(1) - \
         vb.sort_values("seed").value.to_numpy()[idx].mean(1)
     np.testing.assert_allclose([p.ci_low, p.ci_high], np.quantile(d, [0.025, 0.975]))
-    with pytest.raises(ValueError, match="same >= 2 seed ids"):
-        contrast(t[~((t.alpha == 0.0) & (t.seed == 0))], "accuracy_final",
-                 [(1, "camp", 1.0), (-1, "camp", 0.0)], paired=True)
+    assert c.method == p.method == "bootstrap" and np.isnan(c.df)
+    for method in ("t", "bootstrap"):
+        with pytest.raises(ValueError, match="same >= 2 seed ids"):
+            contrast(t[~((t.alpha == 0.0) & (t.seed == 0))], "accuracy_final",
+                     [(1, "camp", 1.0), (-1, "camp", 0.0)], paired=True, method=method)
+    with pytest.raises(ValueError, match="method='normal'"):
+        contrast(t, "accuracy_final", [(1, "camp", 1.0)], method="normal")
+    with pytest.raises(ValueError, match="method"):
+        seed_summary(t, method="percentile")
     with pytest.raises(ValueError, match="no lying_rate value"):
         alpha_contrast(t, "lying_rate", "nowhere", 1.0, 0.0)
+
+
+def test_t_intervals_equal_scipy():
+    v = np.array([0.31, 0.52, 0.47, 0.29, 0.66, 0.41])
+    for ci in (0.9, 0.95):
+        lo, hi = stats.t.interval(ci, v.size - 1, loc=v.mean(), scale=stats.sem(v))
+        np.testing.assert_allclose(seed_t_interval(v, ci=ci), (v.mean(), lo, hi))
+    assert np.isnan(seed_t_interval([0.4, np.nan])[1])
+    # the summary's default: the t interval of each cell's seeds
+    t = synthetic_table(seeds=3, noise=0.05, rng_seed=4)
+    s = seed_summary(t)
+    for _, r in s.sample(10, random_state=0).iterrows():
+        vals = t[(t.network == r.network) & (t.alpha == r.alpha) & (t.metric == r.metric)].value
+        want = stats.t.interval(0.95, 2, loc=vals.mean(), scale=stats.sem(vals))
+        np.testing.assert_allclose([r.value, r.ci_low, r.ci_high], [vals.mean(), *want])
+        assert r.interval == "seeds" and r.seed_sd == pytest.approx(vals.std(ddof=1))
+
+
+def _cell_values(t, net, alpha, metric="accuracy_final"):
+    d = t[(t.network == net) & (t.alpha == alpha) & (t.metric == metric)]
+    return d.sort_values("seed").value.to_numpy()
+
+
+def test_welch_contrast_equals_the_hand_formula_and_scipy():
+    t = synthetic_table(seeds=5, noise=0.05, rng_seed=6)
+    # unequal seed counts: drop two seeds of one cell
+    t = t[~((t.network == "camp") & (t.alpha == 0.0) & t.seed.isin([0, 3]))]
+    a, b = _cell_values(t, "camp", 1.0), _cell_values(t, "camp", 0.0)
+    c = alpha_contrast(t, "accuracy_final", "camp", 1.0, 0.0)
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    df = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
+    assert c.n_seeds == (5, 3) and c.method == "t" and not c.paired
+    assert c.df == pytest.approx(df) and c.se == pytest.approx(np.sqrt(va + vb))
+    assert welch_df([va, vb], [a.size - 1, b.size - 1]) == pytest.approx(df)
+    ref = stats.ttest_ind(a, b, equal_var=False)
+    assert ref.df == pytest.approx(df)
+    ci = ref.confidence_interval(0.95)
+    assert (c.ci_low, c.ci_high) == pytest.approx((ci.low, ci.high))
+    # four cells, weights +-1: the difference in differences
+    cells = [(1, "bluesky-like", 1.0), (-1, "bluesky-like", 0.0), (-1, "camp", 1.0),
+             (1, "camp", 0.0)]
+    d = difference_in_differences(t, "accuracy_final", "bluesky-like", "camp", 1.0, 0.0,
+                                  ci=0.9)
+    vals = [_cell_values(t, n, al) for _, n, al in cells]
+    var = [x.var(ddof=1) / x.size for x in vals]
+    df4 = sum(var) ** 2 / sum(v ** 2 / (x.size - 1) for v, x in zip(var, vals))
+    est = sum(w * x.mean() for (w, _, _), x in zip(cells, vals))
+    half = stats.t.ppf(0.95, df4) * np.sqrt(sum(var))
+    assert d.df == pytest.approx(df4) and d.estimate == pytest.approx(est)
+    assert (d.ci_low, d.ci_high) == pytest.approx((est - half, est + half))
+    # the table-free arithmetic gives the same numbers
+    assert t_contrast([w for w, _, _ in cells], vals, ci=0.9) == pytest.approx(
+        (d.estimate, d.ci_low, d.ci_high, d.se, d.df))
+
+
+def test_paired_contrast_is_the_t_interval_of_per_seed_differences():
+    rng = np.random.default_rng(8)
+    seed_effect = rng.normal(0.0, 0.1, size=5)  # shared by a seed's populations
+    rows = [dict(network="ring", alpha=a, seed=s, metric="accuracy_final",
+                 value=0.6 + 0.05 * a + seed_effect[s] + rng.normal(0.0, 0.01))
+            for a in (0.0, 1.0) for s in range(5)]
+    t = pd.DataFrame(rows)
+    a, b = _cell_values(t, "ring", 1.0), _cell_values(t, "ring", 0.0)
+    p = alpha_contrast(t, "accuracy_final", "ring", 1.0, 0.0, paired=True)
+    u = alpha_contrast(t, "accuracy_final", "ring", 1.0, 0.0)
+    ci = stats.ttest_rel(a, b).confidence_interval(0.95)
+    assert p.paired and p.df == 4.0 and p.se == pytest.approx(stats.sem(a - b))
+    assert (p.ci_low, p.ci_high) == pytest.approx((ci.low, ci.high))
+    assert p.estimate == pytest.approx(u.estimate)
+    # the shared seed effect cancels when paired, not when the cells are taken apart
+    assert p.side == 1 and u.side == 0
+    assert (p.ci_high - p.ci_low) < 0.3 * (u.ci_high - u.ci_low)
+    assert u.df == pytest.approx(stats.ttest_ind(a, b, equal_var=False).df)
+
+
+def _null_exclusions(n_tables, seeds, *, paired=False, n_cells=2, rng_seed=0):
+    """Share of simulated null tables whose 95% t interval of a contrast excludes 0."""
+    rng = np.random.default_rng(rng_seed)
+    weights = [1.0, -1.0, -1.0, 1.0][:n_cells]
+    miss = 0
+    for _ in range(n_tables):
+        vals = rng.normal(0.5, 0.1, size=(n_cells, seeds))
+        _, lo, hi, _, _ = t_contrast(weights, list(vals), paired=paired)
+        miss += not (lo <= 0.0 <= hi)
+    return miss / n_tables
+
+
+def test_t_interval_of_a_null_contrast_covers_zero_at_the_nominal_rate():
+    # 3 seeds per cell, as in the quick preset; 4000 tables each (a binomial sd of 0.0035)
+    for kw in (dict(), dict(paired=True), dict(n_cells=4)):
+        cover = 1.0 - _null_exclusions(4000, 3, **kw)
+        assert 0.93 <= cover <= 0.975, (kw, cover)
+    assert 0.93 <= 1.0 - _null_exclusions(2000, 5, rng_seed=1) <= 0.97
+    # the same through the table: contrast() on 300 simulated sweeps of 3 seeds
+    rng = np.random.default_rng(2)
+    hits = []
+    for _ in range(300):
+        t = pd.DataFrame({"network": "n", "alpha": np.repeat([0.0, 1.0], 3),
+                          "seed": [0, 1, 2] * 2, "metric": "m",
+                          "value": rng.normal(0.5, 0.1, size=6)})
+        hits.append(contrast(t, "m", [(1, "n", 1.0), (-1, "n", 0.0)]).side == 0)
+    assert 0.9 <= np.mean(hits) <= 0.99
+    # the percentile bootstrap over 3 seeds is far too narrow: it misses about 21% of the time
+    rng = np.random.default_rng(3)
+    miss = 0
+    for _ in range(1000):
+        a, b = rng.normal(0.5, 0.1, size=(2, 3))
+        ra = a[rng.integers(0, 3, size=(500, 3))].mean(1)
+        rb = b[rng.integers(0, 3, size=(500, 3))].mean(1)
+        lo, hi = np.quantile(ra - rb, [0.025, 0.975])
+        miss += not (lo <= 0 <= hi)
+    assert miss / 1000 > 0.15
 
 
 def test_summary_warns_when_settings_are_pooled_and_keeps_them_apart_with_by():

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
+from scipy import stats  # noqa: E402
 
 from socialmarl.analysis.paper_figures import (  # noqa: E402
     FIGURE_NAMES,
@@ -30,7 +31,13 @@ def _close_figures():
     plt.close("all")
 
 
-def _seed_cell(t, net, alpha, metric, n_boot=NB, seed=0, ci=0.95):
+def _seed_cell(t, net, alpha, metric, ci=0.95):
+    """Mean and Student-t interval over seeds, recomputed with scipy."""
+    v = t[(t.network == net) & np.isclose(t.alpha, alpha) & (t.metric == metric)].value
+    return v.mean(), *stats.t.interval(ci, v.size - 1, loc=v.mean(), scale=stats.sem(v))
+
+
+def _seed_cell_bootstrap(t, net, alpha, metric, n_boot=NB, seed=0, ci=0.95):
     """Mean and percentile interval over seeds, recomputed with NumPy (seeds sorted by id)."""
     v = t[(t.network == net) & np.isclose(t.alpha, alpha) & (t.metric == metric)]
     v = v.sort_values("seed").value.to_numpy()
@@ -70,15 +77,18 @@ def test_all_four_figures_labelled_in_words_with_networks_in_legends():
         assert "conformity 1 - α" in [ax.get_xlabel() for ax in fig.axes]
 
 
-def test_accuracy_lines_and_bands_are_the_seed_level_numbers():
+@pytest.mark.parametrize("method", ["t", "bootstrap"])
+def test_accuracy_lines_and_bands_are_the_seed_level_numbers(method):
     t = synthetic_table(seeds=4, noise=0.03)
-    ax = paper_figures(t, n_boot=NB)["accuracy_conformity"].axes[0]
+    kw = {} if method == "t" else dict(method="bootstrap")  # Student-t bands by default
+    ax = paper_figures(t, n_boot=NB, **kw)["accuracy_conformity"].axes[0]
+    cell = _seed_cell if method == "t" else _seed_cell_bootstrap
     for net in ("bluesky-like", "camp"):
         (line,) = _by_gid(ax, f"{net}:line")
         (band,) = _by_gid(ax, f"{net}:band")
         assert isinstance(band, PolyCollection)
         alphas = sorted(t.alpha.unique(), reverse=True)  # conformity increasing
-        want = np.array([_seed_cell(t, net, a, "accuracy_final") for a in alphas])
+        want = np.array([cell(t, net, a, "accuracy_final") for a in alphas])
         np.testing.assert_allclose(line.get_xdata(), [1 - a for a in alphas])
         np.testing.assert_allclose(line.get_ydata(), want[:, 0])
         ys = band.get_paths()[0].vertices[:, 1]
@@ -116,7 +126,13 @@ def test_social_vs_camp_draws_changes_from_alpha_one():
             (line,) = _by_gid(ax, f"{net}:line")
             d = t[(t.network == net) & (t.metric == m)].groupby("alpha").value.mean()
             np.testing.assert_allclose(line.get_ydata(), (d - d[1.0]).to_numpy()[::-1])
-            assert _by_gid(ax, f"{net}:band")
+            (band,) = _by_gid(ax, f"{net}:band")
+            # the band at alpha 0: Welch's t interval of (alpha 0) - (alpha 1) over seeds
+            a0, a1 = (t[(t.network == net) & (t.metric == m) & (t.alpha == a)].value
+                      for a in (0.0, 1.0))
+            ci = stats.ttest_ind(a0, a1, equal_var=False).confidence_interval(0.95)
+            ys = band.get_paths()[0].vertices[:, 1]
+            assert np.isclose(ys, ci.low).any() and np.isclose(ys, ci.high).any()
         assert line.get_linestyle() == "--"  # the camp is dashed
 
 

@@ -11,11 +11,23 @@ Conventions chosen where the paper is silent
 
 **Verdicts.** Each claim is a *contrast* (a difference of seed means, see
 :func:`socialmarl.analysis.seeds.contrast`) with a claimed sign. With its seed-level
-percentile bootstrap interval at level ``ci``: **supported** when the interval lies wholly on
-the claimed side of 0, **contradicted** when wholly on the other side, otherwise **not
-resolved at this budget** (also whenever the inputs are absent; the reason is stated).
-Several networks of one kind are pooled with equal weights (the contrast is the mean of the
-per-network contrasts); each network's own contrast is listed in the details.
+interval at level ``ci``: **supported** when the interval lies wholly on the claimed side
+of 0, **contradicted** when wholly on the other side, otherwise **not resolved at this
+budget** (also whenever the inputs are absent; the reason is stated). Several networks of
+one kind are pooled with equal weights (the contrast is the mean of the per-network
+contrasts); each network's own contrast is listed in the details.
+
+**Intervals.** Every interval behind a verdict (cells, contrasts, the informative-belief
+test) is the Student-t interval over training seeds (``method="t"``, the default of
+:mod:`socialmarl.analysis.seeds`; Welch's degrees of freedom for contrasts of independent
+cells). Percentile bootstraps over the 3-5 seeds of a sweep under-cover badly (a 95%
+interval of a null difference of two cells excludes 0 in about 21% of sweeps with 3 seeds,
+11% with 5), so verdicts read from them are over-confident: on pure-noise synthetic sweeps
+(no planted effect, seed sd 0.05, 400 sweeps each) the bootstrap resolved a claim wrongly
+in 20% (accuracy), 21% (lying), 17% (camp) and 10% (attention) of sweeps with 3 seeds and
+9%, 13%, 9% and 6% with 5; the t interval in 5%, 3%, 3% and 1% with 3 seeds and 4%, 4%, 4%
+and 1% with 5 (Welch's t is slightly conservative with so few seeds; the attention rule
+asks several intervals at once). ``method="bootstrap"`` gives the former verdicts.
 
 1. **Conformity reduces accuracy** (social networks, ``kind == "social"``):
    ``accuracy_final`` at the network's largest alpha minus at its smallest alpha; claimed
@@ -144,12 +156,13 @@ def _c(a: float) -> str:
 
 
 class _Ctx:
-    """The prepared table, its seed summary and the bootstrap settings."""
+    """The prepared table, its seed summary and the interval settings."""
 
-    def __init__(self, table: pd.DataFrame, ci: float, n_boot: int, seed: int | None) -> None:
+    def __init__(self, table: pd.DataFrame, ci: float, n_boot: int, seed: int | None,
+                 method: str = "t") -> None:
         self.t = _prepare(table)
-        self.ci, self.n_boot, self.seed = ci, n_boot, seed
-        self.s = seed_summary(self.t, n_boot=n_boot, ci=ci, seed=seed)
+        self.ci, self.n_boot, self.seed, self.method = ci, n_boot, seed, method
+        self.s = seed_summary(self.t, method=method, n_boot=n_boot, ci=ci, seed=seed)
         self.networks = list(dict.fromkeys(self.t["network"]))
         kinds = self.t.drop_duplicates("network").set_index("network")["kind"]
         self.kind = kinds.to_dict()
@@ -175,7 +188,8 @@ class _Ctx:
         return _iv(r.value, r.ci_low, r.ci_high)
 
     def contrast(self, metric: str, terms: Sequence[tuple[float, str, float]]) -> Contrast:
-        return contrast(self.t, metric, terms, n_boot=self.n_boot, ci=self.ci, seed=self.seed)
+        return contrast(self.t, metric, terms, method=self.method, n_boot=self.n_boot,
+                        ci=self.ci, seed=self.seed)
 
 
 def _unresolved(name: str, reason: str, **kw: Any) -> Claim:
@@ -190,8 +204,9 @@ def _from_contrast(name: str, c: Contrast, compared: str, claimed: str, details:
     if c.interval == "none":
         where = "could not be computed (a cell has one seed and no episode interval)"
     seeds = ", ".join(str(n) for n in sorted(set(c.n_seeds)))
-    sentence = (f"{compared}: {c.text()} (seed-level interval, {seeds} seed(s) per cell, "
-                f"from {c.interval}); the interval {where}, so the claim ({claimed}) is "
+    how = {"t": "Student-t", "bootstrap": "percentile bootstrap"}.get(c.method, c.method)
+    sentence = (f"{compared}: {c.text()} (seed-level {how} interval, {seeds} seed(s) per "
+                f"cell, from {c.interval}); the interval {where}, so the claim ({claimed}) is "
                 f"{verdict}.")
     reason = {SUPPORTED: "", UNRESOLVED: f"the interval {where}",
               CONTRADICTED: f"the interval {where}: the effect has the opposite sign"}[verdict]
@@ -488,6 +503,7 @@ def assess_claims(
     fits: Mapping[str, AttentionFit] | None = None,
     *,
     ci: float = 0.95,
+    method: str = "t",
     n_boot: int = 2000,
     seed: int | None = 0,
     social: Sequence[str] | None = None,
@@ -503,10 +519,14 @@ def assess_claims(
         A fitted attention fit per network with human weights (claim 4).
     ci : float
         Level of the seed-level intervals behind every verdict.
+    method : {"t", "bootstrap"}
+        The seed-level interval: Student-t over seeds (default; near nominal coverage with
+        3-5 seeds) or the percentile bootstrap (too narrow with few seeds, so over-confident
+        verdicts; see the module docstring).
     n_boot : int
-        Bootstrap replicates.
+        Bootstrap replicates (``method="bootstrap"`` only).
     seed : int, optional
-        Seed of the bootstrap.
+        Seed of the bootstrap (``method="bootstrap"`` only).
     social : sequence of str, optional
         The networks that count as "the social network" (default: every ``kind ==
         "social"`` network).
@@ -521,7 +541,7 @@ def assess_claims(
     --------
     >>> rows = [dict(network="bsky", kind="social", alpha=a, seed=s, metric="accuracy_final",
     ...              value=0.5 + 0.4 * a + 0.01 * s) for a in (0.0, 1.0) for s in range(4)]
-    >>> claims = assess_claims(pd.DataFrame(rows), n_boot=500)
+    >>> claims = assess_claims(pd.DataFrame(rows))
     >>> [(c.name, c.verdict) for c in claims][:2]
     [('accuracy', 'supported'), ('lying', 'not resolved at this budget')]
     >>> round(claims[0].estimate, 3)
@@ -529,7 +549,7 @@ def assess_claims(
     """
     if fits is not None and not isinstance(fits, Mapping):
         raise TypeError("fits must be a dict {network: AttentionFit} or None")
-    ctx = _Ctx(table, ci, n_boot, seed)
+    ctx = _Ctx(table, ci, n_boot, seed, method)
     soc = _social(ctx, social)
     unknown = [n for n in soc if n not in ctx.networks]
     if unknown:

@@ -84,6 +84,8 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "mean_return": ("mean return", "mean return (reward per agent-step)"),
     "signal_accuracy": ("own-signal accuracy",
                         "own-signal accuracy (share of agents whose signal is right)"),
+    "belief_accuracy_mean": ("belief accuracy",
+                             "belief accuracy (share of beliefs leaning to the truth)"),
     "belief_accuracy_final": ("final belief accuracy",
                               "final belief accuracy (share of beliefs leaning to the truth)"),
     "belief_brier_final": ("final belief Brier score",

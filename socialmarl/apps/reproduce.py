@@ -59,8 +59,8 @@ from ..sweeps.spec import SweepSpec
 from ..sweeps.sweep import sweep
 from .report import FIGURE_FILES, write_report
 
-__all__ = ["ReproducePreset", "PRESETS", "reproduce", "preset_sweep", "bfs_subgraph",
-           "OUTPUT_FILES"]
+__all__ = ["ReproducePreset", "PRESETS", "reproduce", "preset_sweep", "preset_agent_steps",
+           "bfs_subgraph", "OUTPUT_FILES"]
 
 #: What :func:`reproduce` writes into its folder (figures only where their data exists).
 OUTPUT_FILES = (*FIGURE_FILES, "summary.txt", "results.parquet", "results.csv",
@@ -184,6 +184,33 @@ def preset_sweep(preset: str | ReproducePreset = "quick", *, social: str | None 
     if len(set(labels)) != len(labels):  # a user's social network named like the camp
         spec.networks[-1].label += "-camp"
     return spec
+
+
+def preset_agent_steps(preset: str | ReproducePreset = "paper", *,
+                       data_dir: str | None = None) -> dict[str, float]:
+    """Agent-steps of training a preset does per network (its cost, device-independent).
+
+    Populations x environments x steps per episode x agents x updates; divide by a
+    measured training rate (agent-steps per second, e.g. from
+    ``benchmarks/bench_populations_train.py`` or ``benchmarks/device_check.sh``) for the
+    time it takes.
+
+    Examples
+    --------
+    >>> steps = preset_agent_steps("quick")
+    >>> sorted(steps), f"{steps['bluesky-like']:.3g}"
+    (['bluesky-like', 'camp'], '1.34e+07')
+    """
+    spec = preset_sweep(preset, data_dir=data_dir)
+    nets = spec.load_networks()
+    out = {}
+    for job in spec.plan(nets):
+        cfg = spec._train_config(job.settings, job.alphas, job.seeds)
+        n = nets[job.network.label].graph.num_nodes
+        out[job.network.label] = out.get(job.network.label, 0.0) + float(
+            len(job.populations) * cfg.envs_per_alpha * cfg.episode_length * n
+            * cfg.num_updates)
+    return out
 
 
 def _congress_present(data_dir: str | None) -> bool:
