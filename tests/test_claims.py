@@ -385,5 +385,5 @@ def test_claims_text_lists_every_claim_with_verdict_and_numbers():
     for k, c in enumerate(claims, 1):
         assert f"Claim {k} ({c.name})" in text
         assert f"verdict: {c.verdict}" in text
-    assert "90% seed-level interval" in text
+    assert "90% seed-level Student-t interval" in text
     assert f"{claims[0].estimate:+.3f} [{claims[0].ci_low:+.3f}, {claims[0].ci_high:+.3f}]" in text

@@ -122,6 +122,8 @@ class Claim:
         Further numbers: per-network contrasts, belief quality beside lying rates...
     ci : float
         Level of the intervals.
+    method : {"t", "bootstrap"}
+        How the intervals were made.
     """
 
     name: str
@@ -135,6 +137,7 @@ class Claim:
     reason: str = ""
     details: list[str] = field(default_factory=list)
     ci: float = 0.95
+    method: str = "t"
 
 
 def _verdict(side: int) -> str:
@@ -204,7 +207,7 @@ def _from_contrast(name: str, c: Contrast, compared: str, claimed: str, details:
     if c.interval == "none":
         where = "could not be computed (a cell has one seed and no episode interval)"
     seeds = ", ".join(str(n) for n in sorted(set(c.n_seeds)))
-    how = {"t": "Student-t", "bootstrap": "percentile bootstrap"}.get(c.method, c.method)
+    how = _HOW.get(c.method, c.method)
     sentence = (f"{compared}: {c.text()} (seed-level {how} interval, {seeds} seed(s) per "
                 f"cell, from {c.interval}); the interval {where}, so the claim ({claimed}) is "
                 f"{verdict}.")
@@ -560,7 +563,12 @@ def assess_claims(
               _claim_camp(ctx, soc, camps), _claim_attention(ctx, fits)]
     for c in claims:
         c.ci = float(ci)
+        c.method = method
     return claims
+
+
+#: how each interval method is named in the text
+_HOW = {"t": "Student-t", "bootstrap": "percentile bootstrap"}
 
 
 def claims_text(claims: Sequence[Claim]) -> str:
@@ -580,11 +588,12 @@ def claims_text(claims: Sequence[Claim]) -> str:
         if c.compared:
             lines.append(f"  contrast: {c.compared} = "
                          f"{_iv(c.estimate, c.ci_low, c.ci_high, signed=True)} "
-                         f"({100 * c.ci:g}% seed-level interval)")
+                         f"({100 * c.ci:g}% seed-level {_HOW.get(c.method, c.method)} "
+                         "interval)")
         if c.reason:
             lines.append(f"  reason: {c.reason}")
-        if c.sentence:
-            lines.append(f"  {c.sentence}")
+        if c.sentence and not (c.compared and c.sentence.startswith(c.compared)):
+            lines.append(f"  {c.sentence}")  # (a sentence that repeats the contrast is left out)
         lines += [f"  - {d}" for d in c.details]
         lines.append("")
     return "\n".join(lines)
