@@ -41,3 +41,35 @@ def test_bfs_piece_of_a_camp_keeps_its_interaction_probabilities():
             zip(camp.edge_index.T.tolist(), camp.edge_weight.tolist())}
     for (a, b), w in zip(sub.edge_index.T.tolist(), sub.edge_weight.tolist()):
         assert w == pytest.approx(full[(ids[a], ids[b])])  # q is kept, not renormalised
+
+
+def test_quick_and_paper_presets_are_sweeps_with_seeds_where_the_effects_live():
+    from socialmarl.apps.reproduce import PRESETS, preset_agent_steps, preset_sweep
+
+    quick = preset_sweep("quick")
+    assert len(quick.seeds) >= 3
+    assert sum(0 < a <= 0.3 for a in quick.alphas) >= 3  # several points between 0 and 0.3
+    assert {0.0, 1.0} <= set(quick.alphas)
+    labels = [n.label for n in quick.networks]
+    assert labels == ["bluesky-like", "camp"]
+    nets = quick.load_networks()
+    assert nets["camp"].dynamic and not nets["bluesky-like"].dynamic
+    paper = PRESETS["paper"]
+    assert paper.alphas == [i / 10 for i in range(11)] and len(paper.seeds) >= 5
+    assert paper.social_nodes == 1000
+    spec = preset_sweep("paper")
+    assert spec.networks[0].nodes is None  # the whole 1000-account sample
+    # the cost is populations x envs x steps x agents x updates, per network
+    steps = preset_agent_steps("paper")
+    assert steps["bluesky-like"] == 11 * 5 * 32 * 20 * 1000 * 1000
+
+
+def test_paper_preset_adds_congress_twitter_when_its_data_is_present():
+    from socialmarl.apps.reproduce import preset_sweep
+
+    from .real_data import real_data
+
+    folder = real_data("congress_twitter")  # skips with a reason when absent
+    spec = preset_sweep("paper", data_dir=str(folder.parent))
+    assert [n.label for n in spec.networks] == ["bluesky-like", "congress-twitter", "camp"]
+    assert spec.load_networks()["congress-twitter"].graph.num_nodes == 475

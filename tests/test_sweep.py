@@ -139,6 +139,11 @@ def test_table_is_tidy_with_a_row_per_network_alpha_seed_metric(first):
     for name in ("results.parquet", "results.csv", "sweep.json", "attention_fit.csv"):
         assert (first.out_dir / name).is_file(), name
     pd.testing.assert_frame_equal(read_results(first.out_dir), t, check_dtype=False)
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(first.out_dir / "results.parquet").metadata
+    assert json.loads(meta[b"socialmarl.sweep"]) == json.loads(
+        (first.out_dir / "sweep.json").read_text())
     csv = pd.read_csv(first.out_dir / "results.csv")
     assert np.allclose(csv.value.to_numpy(float), t.value.to_numpy(float), equal_nan=True)
 
@@ -324,3 +329,53 @@ def test_no_warning_when_the_grid_is_unchanged(first):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sweep(grid(), first.out_dir, engine="local", progress=False)
+
+
+def test_ray_tasks_ask_for_cpus_a_gpu_on_cuda_and_retries(monkeypatch):
+    """The Ray engine's contract, with a stand-in for ray: one task per job, num_cpus from
+    the job, num_gpus=1 for a sweep on cuda, retries only when a worker dies."""
+    import sys
+    import types
+
+    from socialmarl.sweeps.engines import run_on_ray
+
+    calls, done = [], []
+
+    class Ref:
+        def __init__(self, job):
+            self.job = job
+
+    class Task:
+        def options(self, **kw):
+            calls.append(kw)
+            return self
+
+        def remote(self, job, sweep_dir):
+            return Ref(job)
+
+    fake = types.ModuleType("ray")
+    fake.is_initialized = lambda: False
+    inits = []
+    fake.init = lambda **kw: inits.append(kw)
+    fake.shutdown = lambda: inits.append("shutdown")
+    fake.remote = lambda fn: Task()
+    fake.wait = lambda refs, num_returns=1: (refs[:1], refs[1:])
+    fake.get = lambda ref: {"id": ref.job["id"], "status": "finished"}
+    fake.exceptions = types.SimpleNamespace(RayTaskError=type("E1", (Exception,), {}),
+                                            RayError=type("E2", (Exception,), {}))
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    jobs = [{"id": "a", "folder": "a", "cpus": 3, "populations": [[0.0, 0]]},
+            {"id": "b", "folder": "b", "cpus": 3, "populations": [[1.0, 0]]}]
+    run_on_ray(jobs, "out", lambda j, r, e: done.append((j["id"], r, e)), max_retries=5,
+               gpus=1.0)
+    assert [c["num_cpus"] for c in calls] == [3, 3]
+    assert all(c["num_gpus"] == 1.0 and c["max_retries"] == 5 and c["retry_exceptions"] is False
+               for c in calls)
+    assert [d[0] for d in done] == ["a", "b"] and all(d[2] is None for d in done)
+    assert inits[0] == {"include_dashboard": False, "log_to_driver": False}
+    assert inits[-1] == "shutdown"  # a Ray instance the sweep started is stopped
+    inits.clear()
+    monkeypatch.setenv("RAY_ADDRESS", "head:6379")
+    run_on_ray(jobs[:1], "out", lambda j, r, e: None)
+    assert inits[0]["address"] == "head:6379"

@@ -3,7 +3,8 @@
 :func:`paper_figures` reduces the sweep's tidy table (one row per ``network, alpha, seed,
 metric``) over seeds with :func:`socialmarl.analysis.seeds.seed_summary` and draws, in the
 style of :mod:`socialmarl.analysis.style` (axes in words with units, a colour per network,
-panel letters, bands = seed-level intervals):
+panel letters, bands = seed-level intervals, drawn within the metric's range: a share's
+band stops at 0 and 1, a correlation's at -1 and 1; the numbers themselves are not clipped):
 
 * ``"accuracy_conformity"`` (claim 1) -- final accuracy against conformity ``1 - alpha``,
   a line per network;
@@ -59,6 +60,7 @@ from .style import (
     CONFORMITY_LABEL,
     metric_label,
     metric_name,
+    metric_range,
     network_colours,
     panel_label,
     save_figure,
@@ -91,8 +93,10 @@ def _cells(summ: pd.DataFrame, net: str, metric: str) -> pd.DataFrame:
 
 def _line_band(ax: Axes, net: str, x: np.ndarray, y: np.ndarray, lo: np.ndarray,
                hi: np.ndarray, colour: Any, *, hollow: np.ndarray | None = None,
-               ls: str = "-", label: str | None = None) -> None:
-    """A line with markers (hollow where ``hollow``) and its interval band."""
+               ls: str = "-", label: str | None = None,
+               bounds: tuple[float | None, float | None] = (None, None)) -> None:
+    """A line with markers (hollow where ``hollow``) and its interval band, the band clipped
+    to ``bounds`` (the metric's range: a share's interval is drawn within [0, 1])."""
     ax.plot(x, y, ls=ls, color=colour, label=net if label is None else label,
             gid=f"{net}:line", marker="o" if hollow is None else None, zorder=3)
     if hollow is not None:
@@ -102,6 +106,8 @@ def _line_band(ax: Axes, net: str, x: np.ndarray, y: np.ndarray, lo: np.ndarray,
         ax.plot(x[hollow], y[hollow], ls="none", marker="o", mfc="white", mec=colour, ms=5,
                 zorder=4, gid=f"{net}:hollow")
     ok = np.isfinite(lo) & np.isfinite(hi)
+    if bounds != (None, None):
+        lo, hi = np.clip(lo, bounds[0], bounds[1]), np.clip(hi, bounds[0], bounds[1])
     if ok.any():
         band = ax.fill_between(x[ok], lo[ok], hi[ok], color=colour, alpha=0.2, linewidth=0,
                                zorder=2)
@@ -118,7 +124,7 @@ def _sweep_panel(ax: Axes, summ: pd.DataFrame, metric: str, nets: Sequence[str],
         h = None if hollow is None else hollow[net]
         _line_band(ax, net, d.conformity.to_numpy(float), d.value.to_numpy(float),
                    d.ci_low.to_numpy(float), d.ci_high.to_numpy(float), colours[net],
-                   hollow=h, ls=(ls or {}).get(net, "-"))
+                   hollow=h, ls=(ls or {}).get(net, "-"), bounds=metric_range(metric))
     ax.set_xlabel(CONFORMITY_LABEL)
     ax.set_ylabel(_wrap(metric_label(metric)))
 
@@ -279,7 +285,8 @@ def _fig_attention(table: pd.DataFrame, summ: pd.DataFrame, colours: Mapping[str
         if d.empty:
             continue
         x, y = d.conformity.to_numpy(float), d.value.to_numpy(float)
-        _line_band(ax, net, x, y, d.ci_low.to_numpy(float), d.ci_high.to_numpy(float), colour)
+        _line_band(ax, net, x, y, d.ci_low.to_numpy(float), d.ci_high.to_numpy(float), colour,
+                   bounds=metric_range("attention_spearman"))
         best = (float(fit.best_alpha_) if fit is not None and fit.best_alpha_ is not None
                 else float(d.alpha.iloc[int(np.nanargmax(y))]))
         ax.plot([1.0 - best], [y[np.isclose(d.alpha, best)][0]], ls="none", marker="*",

@@ -36,6 +36,7 @@ from ..common.files import atomic_write_bytes
 
 __all__ = [
     "METRIC_LABELS",
+    "metric_range",
     "CONFORMITY_LABEL",
     "PALETTE",
     "RC",
@@ -146,6 +147,32 @@ def metric_name(metric: str) -> str:
     """
     lab = METRIC_LABELS.get(str(metric))
     return lab[0] if lab else _words(metric)
+
+
+#: metrics that are not shares in [0, 1]: their natural range (None: unbounded)
+_RANGES = {"mean_return": None, "consensus_time": (0.0, None), "opinion_bimodality": None,
+           "group_bimodality_final": None}
+
+
+def metric_range(metric: str) -> tuple[float | None, float | None]:
+    """The values a metric can take: ``(0, 1)`` for shares and Brier scores, ``(-1, 1)`` for
+    correlations, ``(None, None)`` when unbounded. Figures clip interval bands to it (a
+    t interval over few seeds can reach past a share's 0 or 1; the numbers are not clipped).
+
+    Examples
+    --------
+    >>> metric_range("lying_rate"), metric_range("attention_spearman"), metric_range("mean_return")
+    ((0.0, 1.0), (-1.0, 1.0), (None, None))
+    """
+    if metric.startswith("attention_spearman") or metric.endswith("correlation"):
+        return (-1.0, 1.0)
+    if metric in _RANGES:
+        r = _RANGES[metric]
+        return (None, None) if r is None else r
+    if metric in METRIC_LABELS or metric.startswith(("accuracy", "agreement", "belief_",
+                                                     "signal_", "lying", "wait")):
+        return (0.0, 1.0)
+    return (None, None)
 
 
 def metric_label(metric: str) -> str:

@@ -217,8 +217,7 @@ def _congress_present(data_dir: str | None) -> bool:
     if data_dir is not None:
         return (Path(data_dir) / "congress_twitter").is_dir() or (
             Path(data_dir) / "congress.edgelist").is_file()
-    root = real_data_dir()
-    return root is not None and (Path(root) / "congress_twitter").is_dir()
+    return real_data_dir("congress_twitter") is not None
 
 
 def _prepare_out(out: Path, config: dict[str, Any], overwrite: bool) -> None:

@@ -8,7 +8,8 @@ weights where a network has them, and writes into its results folder:
 * ``sweep.json`` -- the grid, with every default filled in (the config of everything);
 * ``results.parquet`` and ``results.csv`` -- the tidy table: one row per (network,
   alpha, seed, metric), columns :data:`~socialmarl.sweeps.job.TABLE_COLUMNS` plus one per
-  swept setting (after ``kind``);
+  swept setting (after ``kind``); the Parquet file carries the grid in its metadata
+  (``socialmarl.sweep``), so it says what made it wherever it is sent;
 * ``attention_fit.csv`` -- every attention fit (network, models, baselines, p-values);
 * ``jobs/<label>-<id>/`` -- each job's run folder and results (:mod:`.job`).
 
@@ -266,6 +267,22 @@ def _fit_attention(spec: SweepSpec, jobs: list[Job], nets: dict, out: Path,
     return rows, fits, tables
 
 
+def _parquet_bytes(table: pd.DataFrame, grid: dict[str, Any]) -> bytes:
+    """The table as Parquet, the grid that made it in the file's metadata
+    (``socialmarl.sweep``: the JSON of ``sweep.json``)."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t = pa.Table.from_pandas(table, preserve_index=False)
+    meta = dict(t.schema.metadata or {})
+    meta[b"socialmarl.sweep"] = json.dumps(grid, sort_keys=True).encode()
+    buf = io.BytesIO()
+    pq.write_table(t.replace_schema_metadata(meta), buf)
+    return buf.getvalue()
+
+
 def read_results(out_dir: str | os.PathLike) -> pd.DataFrame:
     """The tidy table of a finished sweep (``results.parquet``, else ``results.csv``).
 
@@ -421,9 +438,7 @@ def sweep(
              else pd.DataFrame(columns=cols))
     table = table.sort_values(["network", *swept_cols, "metric", "alpha", "seed"],
                               kind="stable").reset_index(drop=True)
-    buf = io.BytesIO()
-    table.to_parquet(buf, index=False)
-    atomic_write_bytes(out / "results.parquet", buf.getvalue())
+    atomic_write_bytes(out / "results.parquet", _parquet_bytes(table, spec.to_dict()))
     atomic_write_text(out / "results.csv", table.to_csv(index=False))
     if fit_tables:
         atomic_write_text(out / "attention_fit.csv",
