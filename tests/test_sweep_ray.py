@@ -26,7 +26,7 @@ GRID = {
                  {"network": "camp_sample", "nodes": 10, "label": "camp"}],
     "alphas": [0.0, 1.0],
     "seeds": [0, 1],
-    "train": {"num_updates": 8, "envs_per_alpha": 4, "num_minibatches": 2,
+    "train": {"num_updates": 12, "envs_per_alpha": 4, "num_minibatches": 2,
               "episode_length": 8, "allow_wait": False, "checkpoint_every": 2},
     "evaluate": {"episodes": 8, "n_boot": 30, "seed": 3},
     "jobs": {"cpus": 1},
@@ -81,7 +81,7 @@ def test_a_killed_worker_is_retried_and_the_table_is_unchanged(cluster, local_ta
             # mid-training: at least one checkpoint written, training not finished
             if (run / "checkpoint.pt").is_file() and log.is_file():
                 rows = len(log.read_text().splitlines()) - 1
-                if 0 < rows < 2 * 2 * 8:
+                if 0 < rows < 2 * 2 * 12:
                     pid = json.loads((folder / "running.json").read_text())["pid"]
                     os.kill(pid, signal.SIGKILL)
                     killed = pid
