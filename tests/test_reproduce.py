@@ -73,3 +73,21 @@ def test_paper_preset_adds_congress_twitter_when_its_data_is_present():
     spec = preset_sweep("paper", data_dir=str(folder.parent))
     assert [n.label for n in spec.networks] == ["bluesky-like", "congress-twitter", "camp"]
     assert spec.load_networks()["congress-twitter"].graph.num_nodes == 475
+
+
+def test_reproduce_never_clears_a_folder_that_is_not_a_reproduction(tmp_path):
+    from socialmarl.apps.reproduce import reproduce
+
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "precious.txt").write_text("hours of training")
+    (tmp_path / "config.json").write_text('{"train_config": {}}')
+    with pytest.raises(FileExistsError, match="not a reproduction's folder"):
+        reproduce("smoke", tmp_path, progress=False, engine="local", overwrite=True)
+    assert (tmp_path / "jobs" / "precious.txt").read_text() == "hours of training"
+
+
+def test_reproduce_labels_two_networks_of_the_same_name_apart():
+    from socialmarl.apps.reproduce import preset_sweep
+
+    spec = preset_sweep("smoke", social="camp_sample", camp="camp_sample")
+    assert [n.label for n in spec.networks] == ["camp-sample", "camp-sample-camp"]

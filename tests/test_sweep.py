@@ -379,3 +379,116 @@ def test_ray_tasks_ask_for_cpus_a_gpu_on_cuda_and_retries(monkeypatch):
     monkeypatch.setenv("RAY_ADDRESS", "head:6379")
     run_on_ray(jobs[:1], "out", lambda j, r, e: None)
     assert inits[0]["address"] == "head:6379"
+
+
+# ---------------------------------------------------------------- review findings
+def test_every_job_is_an_alphas_by_seeds_block():
+    """A trainer trains every alpha with every seed: a job listing a ragged set of
+    populations would train more than it lists."""
+    from socialmarl.apps.reproduce import preset_sweep
+    from socialmarl.sweeps.spec import population_blocks
+
+    for spec in (preset_sweep("paper"), SweepSpec.from_dict(
+            grid(alphas=[0.0, 0.3, 0.6, 1.0], seeds=[0, 1, 2],
+                 jobs={"max_populations": 2, "cpus": 1}))):
+        jobs = spec.plan()
+        for j in jobs:
+            assert len(j.populations) == len(j.alphas) * len(j.seeds)
+            assert set(j.populations) == {(a, s) for a in j.alphas for s in j.seeds}
+        per_net = {}
+        for j in jobs:
+            per_net.setdefault(j.network.label, []).extend(j.populations)
+        assert all(len(p) == len(set(p)) == len(spec.alphas) * len(spec.seeds)
+                   for p in per_net.values())
+    blocks = population_blocks([0.0, 1.0], [0, 1, 2, 3, 4], 3)
+    assert [len(b) for b in blocks] == [3, 2, 3, 2]
+
+
+def test_missing_cells_are_trained_as_blocks_and_nothing_twice(first, tmp_path):
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(first.out_dir, out)
+    # a new alpha (all seeds) and a new seed (all alphas): not one alphas x seeds block
+    with pytest.warns(UserWarning, match="new cells"):
+        res = sweep(grid(alphas=[0.0, 0.5, 1.0], seeds=[0, 1, 2]), out, engine="local",
+                    progress=False)
+    trained = []
+    for j in res.jobs:
+        info = json.loads((out / "jobs" / j["folder"] / "done.json").read_text())
+        trained += [(j["folder"].rsplit("-", 1)[0], *p) for p in info["populations"]]
+        pops = {tuple(p) for p in info["populations"]}
+        alphas, seeds = {a for a, _ in pops}, {s for _, s in pops}
+        assert pops == {(a, s) for a in alphas for s in seeds}
+    # per network: exactly the 9 - 4 = 5 missing cells
+    assert len(trained) == len(set(trained)) == 2 * 5
+    assert len(res.table.groupby(["network", "alpha", "seed"])) == 2 * 9
+
+
+def test_a_job_is_identified_by_its_graph_not_by_how_it_was_named(first, tmp_path):
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(first.out_dir, out)
+    renamed = grid()
+    renamed["networks"] = [{"network": "bluesky_sample", "nodes": 24, "label": "bsky"},
+                           {"network": "camp_sample", "nodes": 10, "label": "camp"}]
+    res = sweep(renamed, out, engine="local", progress=False)
+    assert res.jobs == []  # the same graphs: nothing is trained again
+    assert set(res.table.network) == {"bsky", "camp"}  # labels from the grid, not the files
+    same = grid()
+    same["networks"] = [{"network": "camp_sample", "nodes": 10, "label": "a"},
+                        {"network": "camp_sample", "nodes": 10, "label": "b"}]
+    with pytest.raises(ValueError, match="'a' and 'b' are the same graph"):
+        SweepSpec.from_dict(same).plan()
+    other = SweepSpec.from_dict(grid(networks=[{"network": "camp_sample", "nodes": 11}]))
+    assert other.plan()[0].base_id not in {j.base_id for j in SweepSpec.from_dict(
+        grid()).plan()}
+
+
+def test_a_setting_moved_into_the_grid_keeps_its_cells_and_gets_its_column(first, tmp_path):
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(first.out_dir, out)
+    train = {k: v for k, v in TRAIN.items() if k != "episode_length"}
+    res = sweep(grid(train=train, grid={"episode_length": [5, 6]}), out, engine="local",
+                progress=False)
+    assert sum(j["populations"] for j in res.jobs) == 2 * 4  # only episode_length 6 trains
+    assert list(res.table.columns[:3]) == ["network", "kind", "episode_length"]
+    assert set(res.table.episode_length) == {5, 6}
+    assert not res.table.episode_length.isna().any()
+
+
+def test_grid_values_and_evaluation_rules_are_checked_before_any_work(tmp_path):
+    for bad, match in (({"grid": {"experts": [[0], [0, 1]]}}, "single numbers"),
+                       ({"grid": {"sigma": [0.5, 0.5]}}, "appears twice"),
+                       ({"grid": {"sigma": [1, 1.0]}}, "appears twice"),
+                       ({"evaluate": {"game": {"p_signl": 0.0}}}, "p_signl"),
+                       ({"evaluate": {"game": {"alpha": 0.5}}}, "set by the evaluation"),
+                       ({"networks": [{"network": "camp_sample",
+                                       "train": {"lr": -1.0}}]}, "lr")):
+        with pytest.raises(ValueError, match=match):
+            SweepSpec.from_dict(grid(**bad))
+    # YAML 1.1 reads 1e-3 as a string: it is taken as the number it spells
+    spec = SweepSpec.from_dict(grid(train={**TRAIN, "lr": "1e-3"}, grid={"sigma": ["0.5"]}))
+    assert spec.train["lr"] == 1e-3 and spec.grid["sigma"] == [0.5]
+
+
+def test_a_folder_that_is_not_a_sweeps_is_not_written_into(tmp_path):
+    (tmp_path / "results.csv").write_text("mine\n")
+    with pytest.raises(FileExistsError, match="not a sweep's folder"):
+        sweep(grid(), tmp_path, engine="local", progress=False)
+    assert (tmp_path / "results.csv").read_text() == "mine\n"
+
+
+def test_a_named_cluster_without_ray_is_an_error_not_a_local_run(monkeypatch):
+    import socialmarl.sweeps.engines as engines
+
+    monkeypatch.setattr(engines, "ray_available", lambda: False)
+    with pytest.raises(ImportError, match="Ray is not installed"):
+        engines.resolve_engine("auto", "head:6379")
+    monkeypatch.setenv("RAY_ADDRESS", "head:6379")
+    with pytest.raises(ImportError, match="Ray is not installed"):
+        engines.resolve_engine("auto")
+    assert engines.resolve_engine("local") == "local"  # an explicit local run still works

@@ -268,7 +268,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
     res = reproduce(args.preset, args.out, device=args.device, progress=not args.no_progress,
                     social=args.graph, camp=args.camp, data_dir=args.data_dir,
-                    engine=args.engine, address=args.address, overwrite=args.overwrite)
+                    engine=args.engine, address=args.address, max_retries=args.max_retries,
+                    overwrite=args.overwrite)
     print(res["summary"], end="")
     print(f"wrote {args.out}: {', '.join(res['files'])}")
     return 1 if res["failed"] else 0
@@ -284,7 +285,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(f"{len(ran)} jobs run, {res.reused} already finished, {len(res.failed)} failed "
           f"({res.engine}, {res.seconds:.0f} s)")
     files = ["sweep.json", "results.parquet", "results.csv"]
-    if (Path(args.out) / "attention_fit.csv").is_file():
+    if res.fits:
         files.append("attention_fit.csv")
     if args.figures and not res.table.empty:
         from .report import write_report
@@ -422,7 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrainingDivergedError as exc:
         print(f"socialmarl {args.command}: error: {exc}", file=sys.stderr)
         return 1
-    except (ValueError, OSError) as exc:  # OSError: missing, existing or unwritable files
+    except (ValueError, OSError, ImportError) as exc:  # OSError: missing, existing or
+        # unwritable files; ImportError: an optional extra (Ray) that is not installed
         print(f"socialmarl {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

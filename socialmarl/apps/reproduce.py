@@ -53,9 +53,9 @@ import torch
 from ..common.checks import as_device
 from ..common.config_io import load_json, save_json
 from ..common.files import check_writable_dir, remove_stale_temp_files
-from ..networks.bundled import real_data_dir
 from ..networks.pieces import bfs_subgraph
-from ..sweeps.spec import SweepSpec
+from ..networks.resolve import real_data_folder
+from ..sweeps.spec import SweepSpec, _label_of
 from ..sweeps.sweep import sweep
 from .report import FIGURE_FILES, write_report
 
@@ -111,7 +111,7 @@ PRESETS: dict[str, ReproducePreset] = {
                              seeds=[0, 1, 2, 3, 4], social_nodes=1000, social_updates=1000,
                              camp_updates=1000, envs_per_alpha=32, lr=5e-4,
                              eval_episodes=512, n_boot=2000, congress=True,
-                             max_populations=11),
+                             max_populations=10),
 }
 
 
@@ -164,9 +164,13 @@ def preset_sweep(preset: str | ReproducePreset = "quick", *, social: str | None 
     networks.append({"network": "camp_sample" if camp is None else str(camp),
                      "label": "camp" if camp is None else "", "data_dir": data_dir,
                      "train": {"num_updates": p.camp_updates}})
-    for n in networks:
-        if not n.get("label"):
-            n.pop("label", None)
+    labels: list[str] = []
+    for n in networks:  # a user's network named like another gets a suffix
+        label = n.get("label") or _label_of(str(n["network"]))
+        while label in labels:
+            label += "-camp" if n is networks[-1] else "-2"
+        n["label"] = label
+        labels.append(label)
     jobs: dict[str, Any] = {}
     if p.max_populations is not None:
         jobs["max_populations"] = p.max_populations
@@ -180,9 +184,6 @@ def preset_sweep(preset: str | ReproducePreset = "quick", *, social: str | None 
     if not camp_net.dynamic:
         raise ValueError(f"camp={camp} is not a dynamic camp (no interaction rate); give a "
                          "camp network such as camp_sample or bayaka")
-    labels = [n.label for n in spec.networks]
-    if len(set(labels)) != len(labels):  # a user's social network named like the camp
-        spec.networks[-1].label += "-camp"
     return spec
 
 
@@ -214,30 +215,47 @@ def preset_agent_steps(preset: str | ReproducePreset = "paper", *,
 
 
 def _congress_present(data_dir: str | None) -> bool:
-    if data_dir is not None:
-        return (Path(data_dir) / "congress_twitter").is_dir() or (
-            Path(data_dir) / "congress.edgelist").is_file()
-    return real_data_dir("congress_twitter") is not None
+    """Whether ``load_network("congress_twitter", data_dir=...)`` would find the data."""
+    try:
+        real_data_folder("congress_twitter", data_dir)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _prepare_out(out: Path, config: dict[str, Any], overwrite: bool) -> None:
     """Check ``out``; refuse (or, asked, clear) another preset's reproduction in it."""
     check_writable_dir(out, "results folder")
     earlier = [f for f in OUTPUT_FILES if (out / f.rstrip("/")).exists()]
-    if earlier and not overwrite:
-        try:
-            saved = load_json(out / "config.json") if (out / "config.json").is_file() else None
-        except ValueError:
-            saved = None
-        same = isinstance(saved, dict) and {k: saved.get(k) for k in ("preset", "sweep")} == {
-            k: config[k] for k in ("preset", "sweep")}
-        if not same:
-            raise FileExistsError(
-                f"{out} holds an earlier reproduction with other settings "
-                f"({', '.join(earlier[:4])}{', ...' if len(earlier) > 4 else ''}); choose "
-                "another folder (--out), or replace it with overwrite=True (--overwrite)"
-            )
-    elif earlier:
+    if not earlier:
+        remove_stale_temp_files(out)
+        return
+    try:
+        saved = load_json(out / "config.json") if (out / "config.json").is_file() else None
+    except ValueError:
+        saved = None
+    if not (isinstance(saved, dict) and "preset" in saved):
+        raise FileExistsError(
+            f"{out} holds {', '.join(earlier[:4])}{', ...' if len(earlier) > 4 else ''} but "
+            "is not a reproduction's folder (no config.json with a preset), so nothing in it "
+            "is replaced, even with --overwrite; choose another folder (--out)"
+        )
+    differ = [k for k in ("preset", "sweep") if saved.get(k) != config[k]]
+    if differ and not overwrite:
+        what = []
+        if saved.get("preset", {}).get("name") != config["preset"]["name"]:
+            what.append(f"preset {saved.get('preset', {}).get('name')!r}, not "
+                        f"{config['preset']['name']!r}")
+        if "sweep" in differ:
+            was = [n.get("label") for n in saved.get("sweep", {}).get("networks", [])]
+            now = [n["label"] for n in config["sweep"]["networks"]]
+            what.append(f"networks {was}, now {now}" if was != now else
+                        "other sizes, networks or device")
+        raise FileExistsError(
+            f"{out} holds an earlier reproduction with other settings ({'; '.join(what)}); "
+            "choose another folder (--out), or replace it with overwrite=True (--overwrite)"
+        )
+    if differ:
         for f in earlier:
             target = out / f.rstrip("/")
             if target.is_dir():
@@ -258,6 +276,7 @@ def reproduce(
     data_dir: str | None = None,
     engine: str = "auto",
     address: str | None = None,
+    max_retries: int = 3,
     overwrite: bool = False,
 ) -> dict[str, Any]:
     """Run the reproduction sweep and write the figures and the summary.
@@ -279,8 +298,12 @@ def reproduce(
         Where the sweep's jobs run (``auto``: Ray when installed).
     address : str, optional
         A Ray cluster to run on.
+    max_retries : int
+        Ray retries of a job whose worker died.
     overwrite : bool
-        Replace an earlier reproduction in ``out_dir``.
+        Replace an earlier reproduction with other settings in ``out_dir`` (with the same
+        settings it is continued either way). A folder that is not a reproduction's is never
+        cleared.
 
     Returns
     -------
@@ -302,7 +325,8 @@ def reproduce(
             raise ValueError(f"{name}= takes a network's name or path (what load_network "
                              f"reads), got {type(value).__name__}")
     p = _preset(preset)
-    device = str(as_device(device))
+    if engine == "local" or (engine == "auto" and not address):
+        device = str(as_device(device))  # on Ray the workers' devices count (see sweep)
     start = time.perf_counter()
     spec = preset_sweep(p, social=None if social is None else str(social),
                         camp=None if camp is None else str(camp), data_dir=data_dir,
@@ -312,7 +336,8 @@ def reproduce(
     _prepare_out(out, config, overwrite)
     save_json(out / "config.json", {**config, "device": device, "engine": engine,
                                     "torch": torch.__version__})
-    res = sweep(spec, out, engine=engine, address=address, progress=progress)
+    res = sweep(spec, out, engine=engine, address=address, max_retries=max_retries,
+                progress=progress)
     title = (f"socialmarl reproduce, preset {p.name!r}: {len(spec.cells())} populations "
              f"({len(p.alphas)} alphas x {len(p.seeds)} seeds x {len(spec.networks)} "
              f"networks), {time.perf_counter() - start:.0f} s on {device} ({res.engine})")

@@ -60,6 +60,7 @@ __all__ = [
     "REAL_DATA_NAMES",
     "Network",
     "load_network",
+    "real_data_folder",
 ]
 
 BUILTIN_NAMES: tuple[str, ...] = (
@@ -191,6 +192,26 @@ def _real_folder(key: str, data_dir: str | os.PathLike | None) -> Path:
         f"{info.how}, then put it in one of those places, set SOCIALMARL_SHARED_DATA to the "
         f"folder holding {info.folder}/, or pass data_dir {_README_HINT}"
     )
+
+
+def real_data_folder(name: str, data_dir: str | os.PathLike | None = None) -> Path:
+    """The folder holding real data set ``name``, where :func:`load_network` would read it.
+
+    Looks where ``load_network(name, data_dir=...)`` looks (``data_dir``, the shared data
+    folder, Congress Twitter's download cache) and raises ``FileNotFoundError`` saying where
+    it looked and how to get the data when it is absent.
+
+    Examples
+    --------
+    >>> real_data_folder("karate_club")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: 'karate_club' is not a real data set; the real data sets are congress_twitter, ...
+    """
+    if name not in _REAL_ALIASES:
+        raise ValueError(f"{name!r} is not a real data set; the real data sets are "
+                         f"{', '.join(REAL_DATA_NAMES)}")
+    return _real_folder(_REAL_ALIASES[name], data_dir)
 
 
 def _load_bayaka(folder: Path, source: str) -> Network:

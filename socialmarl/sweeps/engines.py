@@ -43,7 +43,8 @@ def ray_available() -> bool:
 
 
 def resolve_engine(engine: str, address: str | None = None) -> str:
-    """``"local"`` or ``"ray"`` for an engine name; ``auto`` picks Ray when installed.
+    """``"local"`` or ``"ray"`` for an engine name; ``auto`` picks Ray when installed (and
+    refuses to fall back to this machine when a cluster is named but Ray is missing).
 
     Examples
     --------
@@ -52,14 +53,20 @@ def resolve_engine(engine: str, address: str | None = None) -> str:
     """
     if engine not in ENGINES:
         raise ValueError(f"engine={engine!r}; choose one of {list(ENGINES)}")
+    address = address or os.environ.get("RAY_ADDRESS")
     if engine == "auto":
+        if address and not ray_available():
+            raise ImportError(
+                f"a Ray cluster is named ({address!r}) but Ray is not installed here: pip "
+                "install 'socialmarl[cluster]', or drop --address / RAY_ADDRESS to run here"
+            )
         return "ray" if ray_available() else "local"
     if engine == "ray" and not ray_available():
         raise ImportError(
             "engine='ray' needs Ray: pip install 'socialmarl[cluster]' (or ray>=2.9); "
             "engine='local' runs the same sweep in this process"
         )
-    if engine == "local" and address:
+    if engine == "local" and address and os.environ.get("RAY_ADDRESS") != address:
         raise ValueError("an address is for engine='ray'; drop it or choose engine='ray'")
     return engine
 

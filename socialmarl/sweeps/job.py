@@ -50,6 +50,7 @@ from ..analysis.evaluation import evaluate
 from ..analysis.metrics import summarise
 from ..common.config_io import load_json, save_json
 from ..common.files import atomic_write_bytes, atomic_write_text, remove_stale_temp_files
+from ..learning.config import TrainConfig
 from ..learning.runs import clear_run
 from ..learning.trainer import Trainer
 from .networks import graph_digest, load_sweep_network
@@ -87,7 +88,10 @@ def job_finished(folder: str | os.PathLike, job_id: str) -> dict[str, Any] | Non
         return None
     if not isinstance(info, dict) or info.get("id") != job_id:
         return None
-    for name, digest in info.get("files", {}).items():
+    files = info.get("files")
+    if not isinstance(files, dict) or set(files) != {"metrics.csv", "attention.npy"}:
+        return None
+    for name, digest in files.items():
         f = folder / name
         if not f.is_file() or _sha256(f) != digest:
             return None
@@ -106,10 +110,14 @@ def _trainer(job: dict[str, Any], net, run_dir: Path) -> Trainer:
     if run_dir.exists():
         clear_run(run_dir)  # started, but no checkpoint yet: start over
     settings = dict(job["settings"])
-    num_updates = int(settings.get("num_updates", 200))
-    settings.setdefault("checkpoint_every", max(1, num_updates // 10))
     alphas = sorted({a for a, _ in job["populations"]})
     seeds = sorted({s for _, s in job["populations"]})
+    if len(alphas) * len(seeds) != len(job["populations"]):
+        raise ValueError(f"job {job['folder']}: its populations are not an alphas x seeds "
+                         "block (a trainer trains every alpha with every seed); plan jobs "
+                         "with SweepSpec.plan")
+    num_updates = TrainConfig(**settings).num_updates
+    settings.setdefault("checkpoint_every", max(1, num_updates // 10))
     return Trainer(net.graph, out_dir=run_dir, camp=net.camp, progress=False,
                    alphas=alphas, seeds=seeds, device=device, **settings)
 

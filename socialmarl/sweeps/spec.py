@@ -52,20 +52,25 @@ Conventions chosen here:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import itertools
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..common.checks import as_bool, as_float, as_int
 from ..common.reading import existing_file, read_text
+from ..game.game import GameConfig
 from ..learning.config import TrainConfig
 from ..networks.network import Network
+from ..networks.resolve import NETWORK_NAMES
 
 __all__ = [
+    "population_blocks",
     "NetworkSpec",
     "SweepSpec",
     "Job",
@@ -86,6 +91,39 @@ _SPEC_KEYS = {"name", "networks", "alphas", "seeds", "train", "grid", "evaluate"
 _NETWORK_KEYS = {"network", "label", "nodes", "train", "human_weights", "data_dir", "seed"}
 _EVAL_KEYS = {"episodes", "n_boot", "seed", "game"}
 _JOB_KEYS = {"max_populations", "worker_memory_gb", "cpus"}
+
+
+_FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+#: game rules an evaluation sets itself (``evaluate.game`` may not change them)
+_EVAL_SET = ("num_envs", "alpha", "other_play", "allow_wait", "q", "interaction_rate")
+
+
+def _numbers(d: dict[str, Any]) -> dict[str, Any]:
+    """Settings with number-like strings as numbers: YAML 1.1 reads ``1e-3`` as a string."""
+    return {k: float(v) if isinstance(v, str) and _FLOAT.fullmatch(v.strip()) else v
+            for k, v in d.items()}
+
+
+def population_blocks(alphas: list[float], seeds: list[int],
+                      size: int) -> list[list[tuple[float, int]]]:
+    """Cut ``alphas x seeds`` into jobs of at most ``size`` populations, each itself an
+    ``alphas x seeds`` block (what one training run trains): whole alphas with all their
+    seeds when ``size`` allows, else one alpha with a part of its seeds.
+
+    Examples
+    --------
+    >>> [len(b) for b in population_blocks([0.0, 0.5, 1.0], [0, 1, 2], 7)]
+    [6, 3]
+    >>> population_blocks([0.0], [0, 1, 2], 2)
+    [[(0.0, 0), (0.0, 1)], [(0.0, 2)]]
+    """
+    size = max(1, int(size))
+    if size >= len(seeds):
+        k = size // len(seeds)
+        return [[(float(a), int(s)) for a in alphas[i:i + k] for s in seeds]
+                for i in range(0, len(alphas), k)]
+    return [[(float(a), int(s)) for s in seeds[i:i + size]]
+            for a in alphas for i in range(0, len(seeds), size)]
 
 
 def _label_of(text: str) -> str:
@@ -124,18 +162,22 @@ class NetworkSpec:
             raise ValueError(f"network={self.network!r}: give a network name or a file path")
         self.network = str(self.network)
         self.label = str(self.label) if self.label else _label_of(self.network)
+        path = Path(self.network).expanduser()
+        if (self.network not in NETWORK_NAMES and not re.fullmatch(r"ba\d+", self.network)
+                and path.exists()):
+            self.network = str(path.resolve())  # the same file for every worker
+        if self.data_dir is not None:
+            self.data_dir = str(Path(self.data_dir).expanduser().resolve())
         if self.nodes is not None:
             self.nodes = as_int(self.nodes, f"{self.label}: nodes", minimum=2)
         if not isinstance(self.train, dict):
             raise ValueError(f"{self.label}: train must be a mapping of settings, got "
                              f"{type(self.train).__name__}")
+        self.train = _numbers(self.train)
         if self.human_weights is not None:
             self.human_weights = as_bool(self.human_weights, f"{self.label}: human_weights")
         self.seed = as_int(self.seed, f"{self.label}: seed", minimum=0)
 
-    def key(self) -> dict[str, Any]:
-        """What determines this network's graph (part of a job's identity)."""
-        return {"network": self.network, "nodes": self.nodes, "seed": self.seed}
 
 
 @dataclass
@@ -154,12 +196,18 @@ class Job:
     evaluate: dict[str, Any]
     device: str
     cpus: int
+    graph: str = ""
+    """SHA-256 of the graph trained on (:func:`~socialmarl.sweeps.networks.graph_digest`)."""
+    rate: float | None = None
+    """The camp process's switching rate (None: a static network)."""
 
     @property
     def base_identity(self) -> dict[str, Any]:
-        """What determines a population's numbers besides its (alpha, seed): jobs with the
-        same base train the same populations identically, so their cells are shared."""
-        return {"network": self.network.key(), "settings": self.settings,
+        """What determines a population's numbers besides its (alpha, seed): the graph (by
+        content, wherever it was read from), the camp's rate, the settings, the evaluation,
+        the device and the threads. Jobs with the same base train the same populations
+        identically, so their cells are shared."""
+        return {"graph": self.graph, "rate": self.rate, "settings": self.settings,
                 "evaluate": self.evaluate, "device": self.device, "cpus": self.cpus}
 
     @property
@@ -252,9 +300,23 @@ class SweepSpec:
                         ("jobs", self.jobs)):
             if not isinstance(d, dict):
                 raise ValueError(f"{what} must be a mapping, got {type(d).__name__}")
+        self.train = _numbers(self.train)
+        grid = {}
         for key, values in self.grid.items():
             if not isinstance(values, (list, tuple)) or not values:
                 raise ValueError(f"grid.{key}={values!r}: give a non-empty list of values")
+            values = list(_numbers({i: v for i, v in enumerate(values)}).values())
+            if any(not isinstance(v, (bool, int, float, str)) for v in values):
+                raise ValueError(
+                    f"grid.{key}={values!r}: swept values must be single numbers, strings or "
+                    "booleans; give a list-valued setting (e.g. experts) in a network "
+                    "entry's train instead, one entry per value")
+            norm = [repr(v) if isinstance(v, (bool, str)) else float(v) for v in values]
+            if len(set(norm)) != len(norm):
+                raise ValueError(f"grid.{key}={values!r}: a value appears twice; give each "
+                                 "once")
+            grid[key] = values
+        self.grid = grid
         self.name = str(self.name)
         self.device = str(self.device)
         unknown = set(self.evaluate) - _EVAL_KEYS
@@ -276,8 +338,9 @@ class SweepSpec:
             if bad:
                 raise ValueError(f"{where}: {bad} are set by the sweep itself; use the sweep's "
                                  "'alphas', 'seeds' and 'device' keys instead")
-        for settings, _ in self._setting_combinations(None):
-            self._train_config(settings, [1.0], [0])
+        for net in self.networks:
+            for settings, _ in self._setting_combinations(net):
+                self._train_config(settings, [1.0], [0])
 
     def _train_config(self, settings: dict[str, Any], alphas: list[float],
                       seeds: list[int]) -> TrainConfig:
@@ -317,36 +380,64 @@ class SweepSpec:
         ev["seed"] = as_int(ev["seed"], "evaluate.seed", minimum=0)
         if not isinstance(ev["game"], dict):
             raise ValueError("evaluate.game must be a mapping of game rules to change")
+        ev["game"] = _numbers(ev["game"])
+        bad = sorted(set(ev["game"]) & set(_EVAL_SET))
+        if bad:
+            raise ValueError(f"evaluate.game: {bad} are set by the evaluation itself (the "
+                             "population's alpha, other-play, the trained actions, the camp "
+                             "process); leave them out")
+        try:
+            dataclasses.replace(GameConfig(), **ev["game"])
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"evaluate.game: {exc}; valid rules: "
+                             f"{[f.name for f in dataclasses.fields(GameConfig)]}") from None
         return ev
 
     # ------------------------------------------------------------------ plan
     def load_networks(self) -> dict[str, Network]:
         """Every network, loaded (and cut to its piece); a ``ValueError`` names a bad one."""
+        from ..networks.resolve import REAL_DATA_NAMES, real_data_folder
         from .networks import load_sweep_network
 
+        for n in self.networks:  # a real data set's folder as the driver finds it, for
+            if n.network in REAL_DATA_NAMES and n.data_dir is None:  # workers elsewhere
+                try:
+                    n.data_dir = str(real_data_folder(n.network).resolve())
+                except FileNotFoundError:
+                    pass  # load_sweep_network says where it looked
         return {n.label: load_sweep_network(n) for n in self.networks}
 
     def plan(self, networks: dict[str, Network] | None = None) -> list[Job]:
         """The jobs of the sweep, in a fixed order (network, settings, populations)."""
+        from .networks import graph_digest
+
         nets = self.load_networks() if networks is None else networks
         ev = self.evaluation()
-        jobs = []
+        jobs: list[Job] = []
+        seen: dict[str, str] = {}
         for net in self.networks:
             graph = nets[net.label].graph
+            digest, rate = graph_digest(graph), nets[net.label].interaction_rate
             for settings, swept in self._setting_combinations(net):
                 cfg = self._train_config(settings, self.alphas, self.seeds)
                 per = population_memory_bytes(graph.num_nodes, graph.num_edges,
                                               cfg.envs_per_alpha, cfg.episode_length,
                                               cfg.policy.hidden)
                 size = self.max_populations or max(1, self.worker_memory_bytes // max(per, 1))
-                pops = cfg.populations
-                for start in range(0, len(pops), size):
-                    part = [(float(a), int(s)) for a, s in pops[start:start + size]]
-                    jobs.append(Job(
+                for part in population_blocks(self.alphas, self.seeds, size):
+                    job = Job(
                         network=net, settings=copy.deepcopy(settings), swept=dict(swept),
                         alphas=sorted({a for a, _ in part}), seeds=sorted({s for _, s in part}),
                         populations=part, evaluate=ev, device=self.device, cpus=self.cpus,
-                    ))
+                        graph=digest, rate=rate,
+                    )
+                    other = seen.setdefault(job.base_id, net.label)
+                    if other != net.label:
+                        raise ValueError(
+                            f"networks {other!r} and {net.label!r} are the same graph with the "
+                            "same settings: every number of one would be the other's; list "
+                            "it once")
+                    jobs.append(job)
         return jobs
 
     def cells(self) -> list[dict[str, Any]]:

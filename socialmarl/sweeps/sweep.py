@@ -28,6 +28,7 @@ its agent-bootstrap interval.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import io
 import os
@@ -46,7 +47,7 @@ from ..common.files import atomic_write_bytes, atomic_write_text, check_writable
 from .engines import resolve_engine, run_in_process, run_on_ray
 from .job import TABLE_COLUMNS, job_finished
 from .networks import has_human_weights
-from .spec import Job, SweepSpec, load_sweep_spec
+from .spec import Job, SweepSpec, load_sweep_spec, population_blocks
 
 __all__ = ["sweep", "SweepResult", "SweepError", "grid_changes", "read_results"]
 
@@ -77,7 +78,8 @@ class SweepResult:
     reused : int
         Planned jobs not run because every one of their populations was already finished.
     changes : dict
-        ``new_cells`` and ``stale_jobs`` against the grid of the last run in this folder.
+        ``new_cells``, ``dropped_cells`` and ``stale_jobs`` against the grid of the last
+        run in this folder (:func:`grid_changes`).
     out_dir : Path
     engine : str
     seconds : float
@@ -137,12 +139,13 @@ def _cell_key(cell: dict[str, Any]) -> tuple:
     return tuple(sorted((k, str(v)) for k, v in cell.items()))
 
 
-def grid_changes(old: dict[str, Any] | None, new: SweepSpec,
-                 finished: dict[str, dict[str, Any]], used: set[str]) -> dict[str, list[Any]]:
+def grid_changes(old: dict[str, Any] | None, new: SweepSpec, folders: Any,
+                 used: set[str]) -> dict[str, list[Any]]:
     """How grid ``new`` differs from ``old`` (the last ``sweep.json``): ``new_cells`` (cells
     ``old`` did not have), ``dropped_cells`` (cells of ``old`` that ``new`` has not: their
     results stay on disk, out of the table) and ``stale_jobs`` (finished job folders none
-    of whose populations ``new`` uses; ``used`` is the set of folders it uses).
+    of whose populations ``new`` uses, and interrupted ones it abandoned; ``folders`` are
+    the job folders on disk, ``used`` the ones ``new`` uses or runs).
 
     Examples
     --------
@@ -162,11 +165,11 @@ def grid_changes(old: dict[str, Any] | None, new: SweepSpec,
         new_keys = {_cell_key(c) for c in new.cells()}
         fresh = [c for c in new.cells() if _cell_key(c) not in old_keys]
         dropped = [c for c in old_cells if _cell_key(c) not in new_keys]
-    stale = sorted(name for name in finished if name not in used)
+    stale = sorted(name for name in folders if name not in used)
     return {"new_cells": fresh, "dropped_cells": dropped, "stale_jobs": stale}
 
 
-def _describe_changes(out: Path, changes: dict[str, list[Any]]) -> str:
+def _describe_changes(out: Path, changes: dict[str, list[Any]], trained: int) -> str:
     """One message saying how the grid changed and what that means for the results."""
     def cells(cs: list[dict[str, Any]]) -> str:
         shown = "; ".join(", ".join(f"{k} {v}" for k, v in c.items()) for c in cs[:4])
@@ -174,8 +177,9 @@ def _describe_changes(out: Path, changes: dict[str, list[Any]]) -> str:
 
     parts = [f"the grid in {out} changed since its last run"]
     if changes["new_cells"]:
-        parts.append(f"{len(changes['new_cells'])} new cells, trained now ("
-                     f"{cells(changes['new_cells'])})")
+        parts.append(f"{len(changes['new_cells'])} new cells ({cells(changes['new_cells'])}); "
+                     f"{trained} populations trained now, the other cells were found "
+                     "finished in jobs/")
     if changes["dropped_cells"]:
         parts.append(f"{len(changes['dropped_cells'])} cells of the earlier grid no longer "
                      f"belong to it ({cells(changes['dropped_cells'])}): their results stay in "
@@ -193,12 +197,36 @@ def _plan_runs(jobs: list[Job], sources: dict[tuple, str]) -> tuple[list[Job], d
         missing = [p for p in job.populations if (job.base_id, *p) not in sources]
         if not missing:
             continue
-        if len(missing) < len(job.populations):
-            job = dataclasses.replace(job, populations=missing,
-                                      alphas=sorted({a for a, _ in missing}),
-                                      seeds=sorted({s for _, s in missing}))
-        todo.append(job)
+        if len(missing) == len(job.populations):
+            todo.append(job)
+            continue
+        # the missing populations as alphas x seeds blocks (what one trainer trains): alphas
+        # that miss the same seeds together, in jobs no larger than the planned one
+        by_alpha: dict[float, list[int]] = {}
+        for a, s_ in missing:
+            by_alpha.setdefault(a, []).append(s_)
+        groups: dict[tuple[int, ...], list[float]] = {}
+        for a, seeds in by_alpha.items():
+            groups.setdefault(tuple(seeds), []).append(a)
+        for seeds, alphas in groups.items():
+            for part in population_blocks(alphas, list(seeds), len(job.populations)):
+                todo.append(dataclasses.replace(
+                    job, populations=part, alphas=sorted({a for a, _ in part}),
+                    seeds=sorted({s_ for _, s_ in part})))
     return todo, sources
+
+
+def _device_name(device: str, engine: str) -> str:
+    """The device a sweep runs on: checked here for this process; for Ray only by name (the
+    workers have the GPUs, and each task sees its own GPU as ``cuda``)."""
+    if engine == "local":
+        from ..common.checks import as_device
+
+        return str(as_device(device))
+    name = str(device).strip().lower()
+    if name == "cpu" or name.startswith("cuda"):
+        return "cpu" if name == "cpu" else "cuda"
+    raise ValueError(f"device={device!r}: a sweep runs on 'cpu' or 'cuda'")
 
 
 def _progress_bar(total: int, jobs: int, enabled: bool):
@@ -356,14 +384,18 @@ def sweep(
     ([0.0, 1.0], 'finished')
     """
     start = time.perf_counter()
-    spec = _as_spec(spec)
+    spec = copy.deepcopy(_as_spec(spec))
     if device is not None:
         spec.device = str(device)
-    from ..common.checks import as_device
-
-    spec.device = str(as_device(spec.device))
     engine = resolve_engine(engine, address)
-    out = check_writable_dir(out_dir, "sweep results folder")
+    spec.device = _device_name(spec.device, engine)
+    out = check_writable_dir(out_dir, "sweep results folder").resolve()
+    foreign = [f for f in ("results.parquet", "results.csv", "summary.txt")
+               if (out / f).exists()]
+    if foreign and not (out / "sweep.json").is_file():
+        raise FileExistsError(
+            f"{out} holds {', '.join(foreign)} but no sweep.json: it is not a sweep's folder, "
+            "and a sweep would replace those files; choose another folder (--out)")
     nets = spec.load_networks()
     jobs = spec.plan(nets)
     old = None
@@ -399,7 +431,7 @@ def sweep(
             status[job["id"]] = result
             (out / "jobs" / job["folder"] / "error.txt").unlink(missing_ok=True)
             for alpha, seed in job["populations"]:
-                sources[(job["base"], float(alpha), int(seed))] = job["folder"]
+                sources.setdefault((job["base"], float(alpha), int(seed)), job["folder"])
         if bar is not None:
             bar.update(len(job["populations"]))
             bar.set_postfix(jobs=f"{len(status)}/{len(todo)}")
@@ -422,17 +454,26 @@ def sweep(
             folder = sources.get((job.base_id, alpha, seed))
             if folder is not None:
                 used.setdefault(folder, []).append((job, alpha, seed))
-    changes = grid_changes(old, spec, _finished_jobs(out / "jobs"), set(used))
+    folders = [p.name for p in (out / "jobs").iterdir() if p.is_dir()] if (
+        out / "jobs").is_dir() else []
+    changes = grid_changes(old, spec, folders, set(used) | {j.folder_name for j in todo})
     if changes["new_cells"] or changes["dropped_cells"] or changes["stale_jobs"]:
-        warnings.warn(_describe_changes(out, changes), stacklevel=2)
+        trained = sum(len(j.populations) for j in todo
+                      if status.get(j.id, {}).get("status") != "failed")
+        warnings.warn(_describe_changes(out, changes, trained), stacklevel=2)
     frames = []
+    swept_cols = list(spec.grid)
     for folder, cells in used.items():
         m = pd.read_csv(out / "jobs" / folder / "metrics.csv", dtype=_TEXT_COLUMNS)
-        wanted = pd.DataFrame({"alpha": [a for _, a, _ in cells],
-                               "seed": [s for _, _, s in cells]})
+        # the cells' names and setting values come from this grid, not from the file (a
+        # network renamed, or a setting now swept, keeps its finished numbers)
+        wanted = pd.DataFrame([{"alpha": a, "seed": s_, "network": job.network.label,
+                                "kind": "camp" if job.rate is not None else "social",
+                                **{k: job.swept.get(k) for k in swept_cols}}
+                               for job, a, s_ in cells])
+        m = m.drop(columns=[c for c in ("network", "kind", *swept_cols) if c in m.columns])
         frames.append(m.merge(wanted, on=["alpha", "seed"], how="inner"))
     att_rows, fits, fit_tables = _fit_attention(spec, jobs, nets, out, sources)
-    swept_cols = list(spec.grid)
     cols = TABLE_COLUMNS[:2] + swept_cols + TABLE_COLUMNS[2:]
     table = (pd.concat(frames + att_rows, ignore_index=True)[cols] if frames
              else pd.DataFrame(columns=cols))
@@ -443,6 +484,8 @@ def sweep(
     if fit_tables:
         atomic_write_text(out / "attention_fit.csv",
                           pd.concat(fit_tables, ignore_index=True).to_csv(index=False))
+    else:  # an earlier grid's fit does not describe this one
+        (out / "attention_fit.csv").unlink(missing_ok=True)
     job_rows = [status.get(j.id) or {"id": j.id, "folder": j.folder_name, "status": "skipped",
                                      "populations": len(j.populations), "seconds": 0.0}
                 for j in todo]
