@@ -263,9 +263,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keep_cpu_memory(args: argparse.Namespace) -> None:
+    if args.keep_cpu_memory:
+        from ..learning.cpu_memory import retain_freed_memory
+
+        retain_freed_memory()  # this process only trains and evaluates: reuse freed buffers
+
+
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from .reproduce import reproduce
 
+    _keep_cpu_memory(args)
     res = reproduce(args.preset, args.out, device=args.device, progress=not args.no_progress,
                     social=args.graph, camp=args.camp, data_dir=args.data_dir,
                     engine=args.engine, address=args.address, max_retries=args.max_retries,
@@ -278,6 +286,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from ..sweeps.sweep import sweep
 
+    _keep_cpu_memory(args)
     res = sweep(args.grid, args.out, engine=args.engine, address=args.address,
                 device=args.device, max_retries=args.max_retries,
                 progress=not args.no_progress)
@@ -406,6 +415,9 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
                    "started on this machine)")
     p.add_argument("--max-retries", type=int, default=3,
                    help="Ray retries of a job whose worker process died")
+    p.add_argument("--keep-cpu-memory", action=argparse.BooleanOptionalAction, default=True,
+                   help="keep freed CPU memory for reuse in this process (glibc; faster CPU "
+                   "training; Ray workers always do; see socialmarl.retain_freed_memory)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

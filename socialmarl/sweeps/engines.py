@@ -25,7 +25,8 @@ from typing import Any
 
 from .job import run_job
 
-__all__ = ["ENGINES", "ray_available", "resolve_engine", "run_in_process", "run_on_ray"]
+__all__ = ["ENGINES", "ray_available", "resolve_engine", "run_in_process", "run_on_ray",
+           "run_job_in_worker"]
 
 #: the engines :func:`socialmarl.sweeps.sweep.sweep` takes
 ENGINES = ("auto", "local", "ray")
@@ -71,6 +72,16 @@ def resolve_engine(engine: str, address: str | None = None) -> str:
     return engine
 
 
+def run_job_in_worker(job: dict[str, Any], sweep_dir: str) -> dict[str, Any]:
+    """:func:`run_job` in a process that does nothing else (a Ray worker): freed CPU memory
+    is kept for reuse first (:func:`socialmarl.learning.cpu_memory.retain_freed_memory`,
+    1.6x faster updates at 1000 agents on the project's CPU; the numbers do not change)."""
+    from ..learning.cpu_memory import retain_freed_memory
+
+    retain_freed_memory()
+    return run_job(job, sweep_dir)
+
+
 def run_in_process(jobs: Sequence[dict[str, Any]], sweep_dir: str,
                    on_done: OnDone) -> None:
     """Run the jobs here, one after another; a failing job is reported and the rest run."""
@@ -111,7 +122,7 @@ def run_on_ray(jobs: Sequence[dict[str, Any]], sweep_dir: str, on_done: OnDone, 
         ray.init(**kwargs)
         started = True
     try:
-        task = ray.remote(run_job)
+        task = ray.remote(run_job_in_worker)
         pending = {}
         for job in jobs:
             ref = task.options(num_cpus=job["cpus"], num_gpus=gpus, max_retries=max_retries,
