@@ -433,7 +433,9 @@ def test_a_job_is_identified_by_its_graph_not_by_how_it_was_named(first, tmp_pat
     renamed = grid()
     renamed["networks"] = [{"network": "bluesky_sample", "nodes": 24, "label": "bsky"},
                            {"network": "camp_sample", "nodes": 10, "label": "camp"}]
-    res = sweep(renamed, out, engine="local", progress=False)
+    with pytest.warns(UserWarning, match="0 populations trained now, the other cells were "
+                      "found finished"):
+        res = sweep(renamed, out, engine="local", progress=False)
     assert res.jobs == []  # the same graphs: nothing is trained again
     assert set(res.table.network) == {"bsky", "camp"}  # labels from the grid, not the files
     same = grid()
@@ -452,8 +454,9 @@ def test_a_setting_moved_into_the_grid_keeps_its_cells_and_gets_its_column(first
     out = tmp_path / "copy"
     shutil.copytree(first.out_dir, out)
     train = {k: v for k, v in TRAIN.items() if k != "episode_length"}
-    res = sweep(grid(train=train, grid={"episode_length": [5, 6]}), out, engine="local",
-                progress=False)
+    with pytest.warns(UserWarning, match="8 populations trained now"):
+        res = sweep(grid(train=train, grid={"episode_length": [5, 6]}), out, engine="local",
+                    progress=False)
     assert sum(j["populations"] for j in res.jobs) == 2 * 4  # only episode_length 6 trains
     assert list(res.table.columns[:3]) == ["network", "kind", "episode_length"]
     assert set(res.table.episode_length) == {5, 6}
