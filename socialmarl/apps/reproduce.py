@@ -50,12 +50,13 @@ from typing import Any
 
 import torch
 
-from ..common.checks import as_device
 from ..common.config_io import load_json, save_json
 from ..common.files import check_writable_dir, remove_stale_temp_files
+from ..learning.config import TrainConfig
 from ..networks.pieces import bfs_subgraph
 from ..networks.resolve import real_data_folder
-from ..sweeps.spec import SweepSpec, _label_of
+from ..sweeps.engines import engine_device, resolve_engine
+from ..sweeps.spec import SweepSpec, network_label
 from ..sweeps.sweep import sweep
 from .report import FIGURE_FILES, write_report
 
@@ -166,7 +167,7 @@ def preset_sweep(preset: str | ReproducePreset = "quick", *, social: str | None 
                      "train": {"num_updates": p.camp_updates}})
     labels: list[str] = []
     for n in networks:  # a user's network named like another gets a suffix
-        label = n.get("label") or _label_of(str(n["network"]))
+        label = n.get("label") or network_label(str(n["network"]))
         while label in labels:
             label += "-camp" if n is networks[-1] else "-2"
         n["label"] = label
@@ -206,7 +207,7 @@ def preset_agent_steps(preset: str | ReproducePreset = "paper", *,
     nets = spec.load_networks()
     out = {}
     for job in spec.plan(nets):
-        cfg = spec._train_config(job.settings, job.alphas, job.seeds)
+        cfg = TrainConfig(**job.settings)
         n = nets[job.network.label].graph.num_nodes
         out[job.network.label] = out.get(job.network.label, 0.0) + float(
             len(job.populations) * cfg.envs_per_alpha * cfg.episode_length * n
@@ -325,8 +326,7 @@ def reproduce(
             raise ValueError(f"{name}= takes a network's name or path (what load_network "
                              f"reads), got {type(value).__name__}")
     p = _preset(preset)
-    if engine == "local" or (engine == "auto" and not address):
-        device = str(as_device(device))  # on Ray the workers' devices count (see sweep)
+    device = engine_device(device, resolve_engine(engine, address))
     start = time.perf_counter()
     spec = preset_sweep(p, social=None if social is None else str(social),
                         camp=None if camp is None else str(camp), data_dir=data_dir,

@@ -25,8 +25,8 @@ from typing import Any
 
 from .job import run_job
 
-__all__ = ["ENGINES", "ray_available", "resolve_engine", "run_in_process", "run_on_ray",
-           "run_job_in_worker"]
+__all__ = ["ENGINES", "ray_available", "resolve_engine", "engine_device", "run_in_process",
+           "run_on_ray", "run_job_in_worker"]
 
 #: the engines :func:`socialmarl.sweeps.sweep.sweep` takes
 ENGINES = ("auto", "local", "ray")
@@ -70,6 +70,25 @@ def resolve_engine(engine: str, address: str | None = None) -> str:
     if engine == "local" and address and os.environ.get("RAY_ADDRESS") != address:
         raise ValueError("an address is for engine='ray'; drop it or choose engine='ray'")
     return engine
+
+
+def engine_device(device: str, engine: str) -> str:
+    """The device a sweep runs on: checked here for this process; for Ray only by name (the
+    workers have the GPUs, and each task sees its own GPU as ``cuda``).
+
+    Examples
+    --------
+    >>> engine_device("cuda:1", "ray"), engine_device("cpu", "local")
+    ('cuda', 'cpu')
+    """
+    if engine == "local":
+        from ..common.checks import as_device
+
+        return str(as_device(device))
+    name = str(device).strip().lower()
+    if name == "cpu" or name.startswith("cuda"):
+        return "cpu" if name == "cpu" else "cuda"
+    raise ValueError(f"device={device!r}: a sweep runs on 'cpu' or 'cuda'")
 
 
 def run_job_in_worker(job: dict[str, Any], sweep_dir: str) -> dict[str, Any]:

@@ -53,7 +53,7 @@ from ..common.files import atomic_write_bytes, atomic_write_text, remove_stale_t
 from ..learning.config import TrainConfig
 from ..learning.runs import clear_run
 from ..learning.trainer import Trainer
-from .networks import graph_digest, load_sweep_network
+from .networks import graph_digest, load_sweep_network, network_kind
 from .spec import NetworkSpec
 
 __all__ = ["run_job", "job_finished", "TABLE_COLUMNS", "JOB_FILES"]
@@ -103,7 +103,7 @@ def _trainer(job: dict[str, Any], net, run_dir: Path) -> Trainer:
     device = job["device"]
     if (run_dir / "checkpoint.pt").is_file():
         trainer = Trainer.from_checkpoint(run_dir, progress=False, device=device)
-        if graph_digest(trainer.graph) != graph_digest(_played(net)):
+        if graph_digest(trainer.graph) != graph_digest(net.graph.remove_self_loops()):
             raise ValueError(f"{run_dir}: the checkpoint was trained on another graph than "
                              "this job's; delete the job folder to train it again")
         return trainer
@@ -121,12 +121,6 @@ def _trainer(job: dict[str, Any], net, run_dir: Path) -> Trainer:
     return Trainer(net.graph, out_dir=run_dir, camp=net.camp, progress=False,
                    alphas=alphas, seeds=seeds, device=device, **settings)
 
-
-def _played(net):
-    """The graph as the game plays it (without self loops), for comparing with a checkpoint."""
-    from ..game.game import ConsensusGame
-
-    return ConsensusGame(net.graph, num_envs=1).graph
 
 
 def run_job(job: dict[str, Any], sweep_dir: str | os.PathLike) -> dict[str, Any]:
@@ -177,7 +171,7 @@ def _run(job: dict[str, Any], folder: Path, base: dict[str, Any],
     ev = job["evaluate"]
     cfg = trainer.config
     rows, attention = [], []
-    kind = "camp" if net.dynamic else "social"
+    kind = network_kind(net)
     for (alpha, seed), policy in zip(trainer.populations, trainer.policies):
         rec = evaluate(policy, net.graph, alpha=alpha, episodes=ev["episodes"], camp=net.camp,
                        game_config=cfg.game, device=job["device"], seed=ev["seed"],

@@ -20,7 +20,7 @@ from ..networks.network import Network
 from ..networks.pieces import bfs_subgraph
 from ..networks.resolve import load_network
 
-__all__ = ["load_sweep_network", "graph_digest", "has_human_weights"]
+__all__ = ["load_sweep_network", "graph_digest", "has_human_weights", "network_kind"]
 
 
 def load_sweep_network(spec) -> Network:
@@ -64,6 +64,18 @@ def load_sweep_network(spec) -> Network:
             + "; set human_weights: false or leave it out"
         )
     return Network(graph, net.interaction_rate, source)
+
+
+def network_kind(net: Network) -> str:
+    """``"camp"`` for a dynamic camp, else ``"social"``: the table's ``kind`` column.
+
+    Examples
+    --------
+    >>> import socialmarl as sm
+    >>> network_kind(sm.load_network("camp_sample")), network_kind(sm.load_network("ba100"))
+    ('camp', 'social')
+    """
+    return "camp" if net.dynamic else "social"
 
 
 def has_human_weights(spec, net: Network) -> bool:

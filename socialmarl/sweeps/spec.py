@@ -71,6 +71,7 @@ from ..networks.resolve import NETWORK_NAMES
 
 __all__ = [
     "population_blocks",
+    "network_label",
     "NetworkSpec",
     "SweepSpec",
     "Job",
@@ -126,8 +127,14 @@ def population_blocks(alphas: list[float], seeds: list[int],
             for a in alphas for i in range(0, len(seeds), size)]
 
 
-def _label_of(text: str) -> str:
-    """A file- and table-friendly label from a network spec or name."""
+def network_label(text: str) -> str:
+    """A file- and table-friendly label from a network spec or name.
+
+    Examples
+    --------
+    >>> network_label("bluesky_sample"), network_label("/data/my friends.csv.gz")
+    ('bluesky-sample', 'my-friends')
+    """
     base = Path(text).name if os.sep in text or text.endswith((".csv", ".gz")) else text
     for suffix in (".gz", ".csv", ".graphml", ".edgelist", ".txt"):
         if base.endswith(suffix):
@@ -161,7 +168,7 @@ class NetworkSpec:
         if not isinstance(self.network, (str, os.PathLike)) or not str(self.network).strip():
             raise ValueError(f"network={self.network!r}: give a network name or a file path")
         self.network = str(self.network)
-        self.label = str(self.label) if self.label else _label_of(self.network)
+        self.label = str(self.label) if self.label else network_label(self.network)
         path = Path(self.network).expanduser()
         if (self.network not in NETWORK_NAMES and not re.fullmatch(r"ba\d+", self.network)
                 and path.exists()):

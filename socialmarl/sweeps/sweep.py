@@ -44,9 +44,9 @@ import pandas as pd
 from ..analysis.importance import AttentionFit
 from ..common.config_io import load_json, save_json
 from ..common.files import atomic_write_bytes, atomic_write_text, check_writable_dir
-from .engines import resolve_engine, run_in_process, run_on_ray
+from .engines import engine_device, resolve_engine, run_in_process, run_on_ray
 from .job import TABLE_COLUMNS, job_finished
-from .networks import has_human_weights
+from .networks import has_human_weights, network_kind
 from .spec import Job, SweepSpec, load_sweep_spec, population_blocks
 
 __all__ = ["sweep", "SweepResult", "SweepError", "grid_changes", "read_results"]
@@ -189,9 +189,9 @@ def _describe_changes(out: Path, changes: dict[str, list[Any]], trained: int) ->
     return "; ".join(parts)
 
 
-def _plan_runs(jobs: list[Job], sources: dict[tuple, str]) -> tuple[list[Job], dict]:
-    """The jobs still to run (planned jobs less the populations finished anywhere), and
-    ``(base id, alpha, seed) -> folder`` for every population already finished."""
+def _plan_runs(jobs: list[Job], sources: dict[tuple, str]) -> list[Job]:
+    """The jobs still to run: planned jobs less the populations finished anywhere
+    (``sources``: ``(base id, alpha, seed) -> folder``)."""
     todo = []
     for job in jobs:
         missing = [p for p in job.populations if (job.base_id, *p) not in sources]
@@ -213,20 +213,7 @@ def _plan_runs(jobs: list[Job], sources: dict[tuple, str]) -> tuple[list[Job], d
                 todo.append(dataclasses.replace(
                     job, populations=part, alphas=sorted({a for a, _ in part}),
                     seeds=sorted({s_ for _, s_ in part})))
-    return todo, sources
-
-
-def _device_name(device: str, engine: str) -> str:
-    """The device a sweep runs on: checked here for this process; for Ray only by name (the
-    workers have the GPUs, and each task sees its own GPU as ``cuda``)."""
-    if engine == "local":
-        from ..common.checks import as_device
-
-        return str(as_device(device))
-    name = str(device).strip().lower()
-    if name == "cpu" or name.startswith("cuda"):
-        return "cpu" if name == "cpu" else "cuda"
-    raise ValueError(f"device={device!r}: a sweep runs on 'cpu' or 'cuda'")
+    return todo
 
 
 def _progress_bar(total: int, jobs: int, enabled: bool):
@@ -255,17 +242,18 @@ def _fit_attention(spec: SweepSpec, jobs: list[Job], nets: dict, out: Path,
                 key = (job.network.label, repr(sorted(job.swept.items())))
                 groups.setdefault(key, []).append((job, alpha, seed, folder))
     rows, fits, tables = [], {}, []
-    cache: dict[str, tuple[np.ndarray, list]] = {}
+    cache: dict[str, tuple[np.ndarray, list, str]] = {}
     for (label, _), cells in groups.items():
         graph = nets[label].graph
         learned = {}
         for _, alpha, seed, folder in cells:
             if folder not in cache:
                 f = out / "jobs" / folder
+                info = load_json(f / "done.json")
                 cache[folder] = (np.load(f / "attention.npy", allow_pickle=False),
-                                 [(float(a), int(s)) for a, s in
-                                  load_json(f / "done.json")["populations"]])
-            att, pops = cache[folder]
+                                 [(float(a), int(s)) for a, s in info["populations"]],
+                                 info["id"])
+            att, pops, _ = cache[folder]
             learned[(alpha, seed)] = att[pops.index((alpha, seed))]
         fit = AttentionFit(n_boot=ev["n_boot"], n_perm=max(20, ev["n_boot"] // 10),
                            seed=ev["seed"])
@@ -275,11 +263,11 @@ def _fit_attention(spec: SweepSpec, jobs: list[Job], nets: dict, out: Path,
                        " [" + ", ".join(f"{k}={v}" for k, v in swept.items()) + "]")
         fits[key] = fit
         t = fit.table_[fit.table_.metric == "spearman"]
-        kind = "camp" if nets[label].dynamic else "social"
+        kind = network_kind(nets[label])
         base = {m: t[t.model == m] for m in ("uniform", "popularity")}
         for _, alpha, seed, folder in cells:
             mine = t[(t.model == "learned") & (t.alpha == alpha) & (t.seed == seed)]
-            job_id = load_json(out / "jobs" / folder / "done.json")["id"]
+            job_id = cache[folder][2]
             for metric, r in (("attention_spearman", mine),
                               ("attention_spearman_uniform", base["uniform"]),
                               ("attention_spearman_popularity", base["popularity"])):
@@ -388,7 +376,7 @@ def sweep(
     if device is not None:
         spec.device = str(device)
     engine = resolve_engine(engine, address)
-    spec.device = _device_name(spec.device, engine)
+    spec.device = engine_device(spec.device, engine)
     out = check_writable_dir(out_dir, "sweep results folder").resolve()
     foreign = [f for f in ("results.parquet", "results.csv", "summary.txt")
                if (out / f).exists()]
@@ -405,7 +393,8 @@ def sweep(
         except ValueError:
             old = None
     finished = _finished_jobs(out / "jobs")
-    todo, sources = _plan_runs(jobs, _cell_sources(finished))
+    sources = _cell_sources(finished)
+    todo = _plan_runs(jobs, sources)
     save_json(out / "sweep.json", spec.to_dict())
 
     status: dict[str, dict[str, Any]] = {}
@@ -468,7 +457,7 @@ def sweep(
         # the cells' names and setting values come from this grid, not from the file (a
         # network renamed, or a setting now swept, keeps its finished numbers)
         wanted = pd.DataFrame([{"alpha": a, "seed": s_, "network": job.network.label,
-                                "kind": "camp" if job.rate is not None else "social",
+                                "kind": network_kind(nets[job.network.label]),
                                 **{k: job.swept.get(k) for k in swept_cols}}
                                for job, a, s_ in cells])
         m = m.drop(columns=[c for c in ("network", "kind", *swept_cols) if c in m.columns])
@@ -486,9 +475,7 @@ def sweep(
                           pd.concat(fit_tables, ignore_index=True).to_csv(index=False))
     else:  # an earlier grid's fit does not describe this one
         (out / "attention_fit.csv").unlink(missing_ok=True)
-    job_rows = [status.get(j.id) or {"id": j.id, "folder": j.folder_name, "status": "skipped",
-                                     "populations": len(j.populations), "seconds": 0.0}
-                for j in todo]
+    job_rows = [status[j.id] for j in todo]
     skipped = len(jobs) - len(todo)
     result = SweepResult(table=table, fits=fits, jobs=job_rows, reused=skipped,
                          changes=changes, out_dir=out, engine=engine,
